@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def city(request: HttpRequest) -> dict:
+    return {
+        "CITY_NAME": settings.CITY_NAME,
+        "PHONE_EMERGENCY": settings.PHONE_EMERGENCY,
+        "PHONE_POLICE_NON_EMERGENCY": settings.PHONE_POLICE_NON_EMERGENCY,
+        "PHONE_311": settings.PHONE_311,
+        "PHONE_311_OUTSIDE": settings.PHONE_311_OUTSIDE,
+    }

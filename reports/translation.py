@@ -1,0 +1,30 @@
+"""Catalog texts residents read, in every language the site offers (name_en, name_es, …)."""
+
+from modeltranslation.translator import TranslationOptions, register
+
+from .models import Question, QuestionChoice, Queue, ReportSubtype, ReportType
+
+
+@register(Queue)
+class QueueTranslation(TranslationOptions):
+    fields = ("name", "description")
+
+
+@register(ReportType)
+class ReportTypeTranslation(TranslationOptions):
+    fields = ("name", "description")
+
+
+@register(ReportSubtype)
+class ReportSubtypeTranslation(TranslationOptions):
+    fields = ("name", "description")
+
+
+@register(Question)
+class QuestionTranslation(TranslationOptions):
+    fields = ("label", "help_text")
+
+
+@register(QuestionChoice)
+class QuestionChoiceTranslation(TranslationOptions):
+    fields = ("name",)
