@@ -317,14 +317,15 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # On the loggers that print request paths, so that every handler gets the redacted text.
     "filters": {"redact_tokens": {"()": "reports.logging.RedactStatusTokens"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]},
-    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
-        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "django.server": {"level": "INFO", "filters": ["redact_tokens"]},
+        "django.request": {"level": "WARNING", "filters": ["redact_tokens"]},
+        "gunicorn.access": {"level": "INFO", "filters": ["redact_tokens"]},
+        "gunicorn.error": {"level": "INFO", "filters": ["redact_tokens"]},
     },
 }

@@ -6,15 +6,13 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.files.storage import storages
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from shapely.geometry import Point, shape
 
-
-def evidence_storage():
-    return storages["evidence"]
+from .evidence import evidence_storage
 
 
 class AppendOnly(Exception):
@@ -183,8 +181,6 @@ def hash_token(token: str) -> str:
 
 class Report(models.Model):
     tracking_number = models.CharField(max_length=9, unique=True, default=new_tracking_number)
-    # sha256 of the status-link token; the token itself is never stored with the report.
-    status_token_hash = models.CharField(max_length=64, unique=True)
     case_number = models.CharField(max_length=20, unique=True, null=True, blank=True)
     report_type = models.ForeignKey(ReportType, on_delete=models.PROTECT, related_name="reports")
     subtype = models.ForeignKey(ReportSubtype, on_delete=models.PROTECT, related_name="reports")
@@ -194,7 +190,7 @@ class Report(models.Model):
     language = models.CharField(max_length=10, default="en")
 
     eligibility = models.JSONField(default=dict)
-    answers = models.JSONField(default=dict, blank=True)
+    answers = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     occurred_from = models.DateTimeField()
     occurred_to = models.DateTimeField(null=True, blank=True)
     address = models.CharField(max_length=200)
@@ -252,6 +248,31 @@ class Report(models.Model):
         return sum((item.value or Decimal(0) for item in self.items.all()), Decimal(0))
 
 
+class StatusLink(models.Model):
+    """A private link to a report's status page. Only the token's SHA-256 is stored.
+
+    Each email mints its own link at send time, so no plaintext token waits in the outbox.
+    """
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="status_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"status link for {self.report_id}"
+
+    @classmethod
+    def issue(cls, report: Report) -> str:
+        token = secrets.token_urlsafe(24)  # 192 bits
+        cls.objects.create(report=report, token_hash=hash_token(token))
+        return token
+
+    @classmethod
+    def find_report(cls, token: str) -> Report | None:
+        link = cls.objects.select_related("report").filter(token_hash=hash_token(token)).first()
+        return link.report if link else None
+
+
 class StolenItem(models.Model):
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="items")
     description = models.CharField(max_length=200)
@@ -277,6 +298,7 @@ class Evidence(models.Model):
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="evidence")
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.FILING)
     # The original is kept byte for byte (chain of custody); pages only ever show the derived copies.
+    # Read the files through reports.evidence, which looks the storage up at call time.
     original = models.FileField(storage=evidence_storage, max_length=200)
     original_name = models.CharField(max_length=200)
     content_type = models.CharField(max_length=50)

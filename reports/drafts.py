@@ -1,0 +1,67 @@
+"""A report in the making, kept between the steps of the filing form."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.sessions.backends.base import SessionBase
+from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
+
+from .models import Draft, ReportSubtype
+
+SESSION_KEY = "report_draft"
+
+
+def start(
+    session: SessionBase,
+    subtype: ReportSubtype,
+    *,
+    eligibility: dict,
+    channel: str,
+    language: str,
+    filed_by: AbstractBaseUser | None = None,
+) -> Draft:
+    draft = Draft.objects.create(
+        report_type=subtype.report_type,
+        subtype=subtype,
+        eligibility=eligibility,
+        channel=channel,
+        language=language,
+        filed_by=filed_by,
+    )
+    session[SESSION_KEY] = draft.key
+    return draft
+
+
+def current(session: SessionBase) -> Draft | None:
+    key = session.get(SESSION_KEY)
+    if not key:
+        return None
+    return (
+        Draft.objects.select_related("report_type__queue", "subtype", "report")
+        .filter(key=key, created_at__gte=expiry_cutoff())
+        .first()
+    )
+
+
+def save_details(draft: Draft, data: MultiValueDict) -> None:
+    # The raw values are kept, not the cleaned ones: the form re-validates them at every step, so it
+    # stays the only place that converts input.
+    draft.details = {key: data.getlist(key) for key in data if key != "csrfmiddlewaretoken"}
+    draft.save(update_fields=["details", "updated_at"])
+
+
+def details_data(draft: Draft) -> MultiValueDict:
+    return MultiValueDict(draft.details)
+
+
+def expiry_cutoff():
+    return timezone.now() - timedelta(hours=settings.DRAFT_TTL_HOURS)
+
+
+def purge_abandoned() -> int:
+    deleted, _ = Draft.objects.filter(created_at__lt=expiry_cutoff()).delete()
+    return deleted

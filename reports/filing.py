@@ -1,0 +1,141 @@
+"""Filing a report: one transaction creates the report, its items, evidence, first event and work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+
+from . import evidence, notifications, workflow
+from .evidence import EvidenceRejected, StoredUpload
+from .models import Draft, Evidence, Report, ReportEvent, StatusLink, Status, StolenItem, new_tracking_number
+
+REPORT_FIELDS = (
+    "occurred_from", "occurred_to", "address", "location_detail", "latitude", "longitude", "description",
+    "damaged_property", "estimated_cost", "vehicle_plate", "vehicle_state", "vehicle_make", "vehicle_colour",
+    "contact_name", "contact_email", "contact_phone",
+)
+
+
+@dataclass(frozen=True)
+class Filed:
+    report: Report
+    status_token: str
+    created: bool
+
+
+def store_uploads(files: list[UploadedFile]) -> tuple[list[StoredUpload], list[str]]:
+    """Check and store every file, or none of them: one bad file and the others are discarded."""
+    try:
+        evidence.check_file_count(len(files))
+    except ValidationError as exc:
+        return [], exc.messages
+    stored, errors = [], []
+    try:
+        for upload in files:
+            try:
+                stored.append(evidence.store_upload(upload))
+            except EvidenceRejected as exc:
+                errors.append(exc.message)
+    except BaseException:  # the storage itself failed (disk full): leave nothing behind
+        evidence.discard(stored)
+        raise
+    if errors:
+        evidence.discard(stored)
+        return [], errors
+    return stored, []
+
+
+def submit(draft: Draft, *, uploads: list[StoredUpload], **kwargs) -> Filed:
+    """File the draft; the stored files are removed again if they did not become evidence."""
+    try:
+        filed = file_report(draft, uploads=uploads, **kwargs)
+    except BaseException:
+        evidence.discard(uploads)
+        raise
+    if not filed.created:
+        evidence.discard(uploads)
+    return filed
+
+
+def file_report(
+    draft: Draft,
+    *,
+    details: dict,
+    answers: dict,
+    items: list[dict],
+    uploads: list[StoredUpload],
+    by: AbstractBaseUser | None,
+) -> Filed:
+    """File the draft once. A resent submission of the same draft gets the report filed the first time."""
+    with transaction.atomic():
+        draft = Draft.objects.select_for_update().select_related("report_type", "subtype").get(pk=draft.pk)
+        if draft.report_id:
+            return Filed(draft.report, draft.status_token, created=False)
+        report = build_report(draft, details, answers)
+        save_with_tracking_number(report)
+        StolenItem.objects.bulk_create(
+            StolenItem(report=report, order=n, **item) for n, item in enumerate(items)
+        )
+        Evidence.objects.bulk_create(evidence_rows(report, uploads, Evidence.Source.FILING))
+        token = StatusLink.issue(report)
+        workflow.record_event(
+            report, ReportEvent.Kind.FILED, by=by, is_public=True, to_status=Status.SUBMITTED,
+            data={"channel": report.channel, "evidence": len(uploads), "items": len(items)},
+        )
+        notifications.queue_email(report, "report-filed")
+        draft.report, draft.status_token = report, token
+        draft.save(update_fields=["report", "status_token", "updated_at"])
+    return Filed(report, token, created=True)
+
+
+def build_report(draft: Draft, details: dict, answers: dict) -> Report:
+    report_type = draft.report_type
+    report = Report(
+        report_type=report_type,
+        subtype=draft.subtype,
+        queue=report_type.queue,
+        channel=draft.channel,
+        language=draft.language,
+        eligibility=draft.eligibility,
+        answers=answers,
+        filed_by=draft.filed_by,
+        **{field: details[field] for field in REPORT_FIELDS if details.get(field) is not None},
+    )
+    report.sla_due_at = report.created_at + timedelta(hours=report_type.sla_hours)
+    return report
+
+
+def save_with_tracking_number(report: Report, attempts: int = 5) -> None:
+    # 30^8 numbers make a clash rare, but a clash must not lose the report: draw again.
+    for _ in range(attempts - 1):
+        try:
+            with transaction.atomic():
+                report.save()
+            return
+        except IntegrityError:
+            report.tracking_number = new_tracking_number()
+    report.save()
+
+
+def evidence_rows(report: Report, uploads: list[StoredUpload], source: str) -> list[Evidence]:
+    return [
+        Evidence(
+            report=report,
+            source=source,
+            original=upload.original,
+            original_name=upload.original_name,
+            content_type=upload.content_type,
+            size=upload.size,
+            sha256=upload.sha256,
+            derived=upload.derived,
+            thumbnail=upload.thumbnail,
+            width=upload.width,
+            height=upload.height,
+        )
+        for upload in uploads
+    ]

@@ -1,0 +1,351 @@
+"""Validate and convert; nothing else. Catalog questions become fields built from data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django import forms
+from django.conf import settings
+from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Question, ReportSubtype, ReportType, ServiceArea
+
+YES, NO, NOT_SURE = "yes", "no", "not_sure"
+YES_NO = [(NO, _("No")), (YES, _("Yes"))]
+
+US_STATES = [
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS",
+    "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC",
+    "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY",
+]
+
+
+def money(value: Decimal) -> str:
+    return "$" + formats.number_format(value, 0, use_l10n=True, force_grouping=True)
+
+
+# --- The eligibility screen -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stop:
+    field: str
+    stop_when: str
+    reason: str
+
+
+# In the order they are asked; the first answer that stops wins, so danger always comes first.
+STOPS = (
+    Stop("in_danger", YES, "emergency"),
+    Stop("happening_now", YES, "in-progress"),
+    Stop("suspect_known", YES, "suspect-known"),
+    Stop("inside_city", NO, "outside-city"),
+    Stop("excluded_items", YES, "excluded-items"),
+    Stop("over_value_cap", YES, "over-value-cap"),
+)
+
+
+def yes_no(label: str, *, not_sure: bool = False) -> forms.ChoiceField:
+    choices = YES_NO + ([(NOT_SURE, _("Not sure"))] if not_sure else [])
+    return forms.ChoiceField(label=label, choices=choices, widget=forms.RadioSelect)
+
+
+class EligibilityForm(forms.Form):
+    def __init__(self, *args, report_type: ReportType, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["in_danger"] = yes_no(_("Is anyone in danger or hurt right now?"))
+        if report_type.asks_suspect_known:
+            self.fields["happening_now"] = yes_no(
+                _("Is it happening right now, or is the person who did it still there?")
+            )
+            self.fields["suspect_known"] = yes_no(_("Do you know who did it (their name and address)?"))
+        self.fields["inside_city"] = yes_no(
+            _("Did it happen inside %(city)s city limits?") % {"city": settings.CITY_NAME}, not_sure=True
+        )
+        if report_type.asks_excluded_items:
+            self.fields["excluded_items"] = yes_no(_("Was a firearm, a motor vehicle or a license plate taken?"))
+        if report_type.value_cap is not None:
+            self.fields["over_value_cap"] = yes_no(
+                _("Is the total value more than %(cap)s?") % {"cap": money(report_type.value_cap)}
+            )
+
+    def stop_reason(self) -> str | None:
+        for stop in STOPS:
+            if self.cleaned_data.get(stop.field) == stop.stop_when:
+                return stop.reason
+        return None
+
+
+# --- The details --------------------------------------------------------------------------------------
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+def when_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        widget=DateTimeLocalInput(),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M"],
+    )
+
+
+def question_field(question: Question) -> forms.Field:
+    common = {"label": question.label, "required": question.required, "help_text": question.help_text}
+    kind = Question.Datatype
+    choices = [(choice.key, choice.name) for choice in question.choices.all()]
+    if question.datatype == kind.SINGLEVALUELIST:
+        return forms.ChoiceField(choices=[("", "—"), *choices], **common)
+    if question.datatype == kind.MULTIVALUELIST:
+        return forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple, **common)
+    if question.datatype == kind.NUMBER:
+        return forms.DecimalField(max_digits=12, decimal_places=2, **common)
+    if question.datatype == kind.DATETIME:
+        return when_field(**common)
+    if question.datatype == kind.TEXT:
+        return forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), **common)
+    return forms.CharField(max_length=200, **common)
+
+
+def questions_for(report_type: ReportType, subtype: ReportSubtype) -> list[Question]:
+    return [
+        q
+        for q in report_type.questions.filter(active=True).prefetch_related("choices", "subtypes")
+        if not q.subtypes.all() or subtype in q.subtypes.all()
+    ]
+
+
+class DetailsForm(forms.Form):
+    """When, where, what, and who to contact. The parts shown depend on the catalog entry."""
+
+    address = forms.CharField(
+        label=_("Street address or nearest intersection"),
+        max_length=200,
+        help_text=_("For example: 350 S 5th St, or Lake St & Hennepin Ave."),
+    )
+    location_detail = forms.CharField(
+        label=_("Anything that helps find the place (optional)"),
+        max_length=200,
+        required=False,
+        help_text=_("For example: in the alley behind the building, or the north side of the street."),
+    )
+    latitude = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-90, max_value=90)
+    longitude = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-180, max_value=180)
+    contact_name = forms.CharField(label=_("Your name"), max_length=150, required=False)
+    contact_email = forms.EmailField(label=_("Your email"), required=False)
+    contact_phone = forms.CharField(label=_("Your phone number (optional)"), max_length=30, required=False)
+
+    def __init__(self, *args, report_type: ReportType, subtype: ReportSubtype, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.report_type, self.subtype = report_type, subtype
+        self.kind = report_type.form
+        self.add_when_fields()
+        self.add_what_fields()
+        self.question_codes = []
+        for question in questions_for(report_type, subtype):
+            self.fields[f"q_{question.code}"] = question_field(question)
+            self.question_codes.append(question.code)
+        self.fields["description"] = forms.CharField(
+            label=_("Describe what happened") if self.kind != ReportType.Form.PARKING
+            else _("Anything else Traffic Control should know (optional)"),
+            required=self.kind != ReportType.Form.PARKING,
+            max_length=5000,
+            widget=forms.Textarea(attrs={"rows": 5}),
+        )
+        if report_type.email_required:
+            self.fields["contact_email"].required = True
+            self.fields["contact_email"].help_text = _("We email you a copy of your report and its updates.")
+            self.fields["contact_name"].required = True
+        else:
+            self.fields["contact_email"].label = _("Your email (optional)")
+            self.fields["contact_email"].help_text = _("Leave it empty to report anonymously.")
+            self.fields["contact_name"].label = _("Your name (optional)")
+
+    def add_when_fields(self) -> None:
+        if self.kind == ReportType.Form.PARKING:
+            self.fields["occurred_from"] = when_field(_("When did you see it?"))
+            return
+        self.fields["occurred_from"] = when_field(
+            _("From"), help_text=_("The earliest time it could have happened, for example when you last saw it.")
+        )
+        self.fields["occurred_to"] = when_field(
+            _("To"), help_text=_("The latest time it could have happened, for example when you noticed.")
+        )
+
+    def add_what_fields(self) -> None:
+        if self.kind == ReportType.Form.DAMAGE:
+            self.fields["damaged_property"] = forms.CharField(label=_("What was damaged?"), max_length=300)
+            self.fields["estimated_cost"] = forms.DecimalField(
+                label=_("Estimated cost of the damage in dollars (optional)"),
+                required=False, min_value=0, max_digits=10, decimal_places=2,
+            )
+        elif self.kind == ReportType.Form.PARKING:
+            self.fields["vehicle_plate"] = forms.CharField(
+                label=_("License plate"), max_length=12, required=False,
+                help_text=_("If you can see it. Letters and numbers only."),
+            )
+            self.fields["vehicle_state"] = forms.ChoiceField(
+                label=_("Plate state"), choices=[(s, s) for s in US_STATES], initial="MN", required=False
+            )
+            self.fields["vehicle_make"] = forms.CharField(label=_("Make"), max_length=50, required=False)
+            self.fields["vehicle_colour"] = forms.CharField(label=_("Colour"), max_length=30, required=False)
+
+    def clean_vehicle_plate(self) -> str:
+        return "".join(ch for ch in self.cleaned_data["vehicle_plate"].upper() if ch.isalnum())
+
+    def clean(self) -> dict:
+        data = super().clean()
+        self.check_times(data)
+        self.check_pin(data)
+        if self.kind == ReportType.Form.DAMAGE:
+            self.check_value(data.get("estimated_cost"), "estimated_cost")
+        if self.kind == ReportType.Form.PARKING and not (
+            data.get("vehicle_plate") or (data.get("vehicle_make") and data.get("vehicle_colour"))
+        ):
+            self.add_error("vehicle_plate", _("Give the plate, or the make and colour, so the vehicle can be found."))
+        return data
+
+    def check_times(self, data: dict) -> None:
+        latest = timezone.now() + timedelta(minutes=10)
+        start, end = data.get("occurred_from"), data.get("occurred_to")
+        if start and start > latest:
+            self.add_error("occurred_from", _("This time is in the future."))
+        if end and end > latest:
+            self.add_error("occurred_to", _("This time is in the future."))
+        if start and end and end < start:
+            self.add_error("occurred_to", _("This must be the same as or after the “From” time."))
+
+    def check_pin(self, data: dict) -> None:
+        lat, lng = data.get("latitude"), data.get("longitude")
+        if (lat is None) != (lng is None):
+            self.add_error("address", _("The map pin was incomplete; place it again or leave it out."))
+            return
+        if lat is None:
+            return
+        areas = list(ServiceArea.objects.filter(active=True))
+        if areas and not any(area.contains(lat, lng) for area in areas):
+            self.add_error(
+                "address",
+                _("The pin you placed is outside %(city)s city limits. Move it, or report to the city "
+                  "where it happened.") % {"city": settings.CITY_NAME},
+            )
+
+    def check_value(self, value: Decimal | None, field: str | None) -> None:
+        cap = self.report_type.value_cap
+        if value is not None and cap is not None and value > cap:
+            self.add_error(field, value_cap_message(cap))
+
+    def answers(self) -> dict:
+        return {code: self.cleaned_data.get(f"q_{code}") for code in self.question_codes}
+
+    def summary(self) -> list[tuple[str, str]]:
+        """(label, value as the resident would read it) for every answered visible field."""
+        rows = []
+        for name, field in self.fields.items():
+            value = self.cleaned_data.get(name)
+            if isinstance(field.widget, forms.HiddenInput) or value in (None, "", []):
+                continue
+            rows.append((field.label, display_value(field, value)))
+        return rows
+
+
+def display_value(field: forms.Field, value) -> str:
+    if isinstance(field, forms.MultipleChoiceField):
+        names = dict(field.choices)
+        return ", ".join(str(names.get(v, v)) for v in value)
+    if isinstance(field, forms.ChoiceField):
+        return str(dict(field.choices).get(value, value))
+    if isinstance(field, forms.DateTimeField):
+        return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+    return str(value)
+
+
+def value_cap_message(cap: Decimal) -> str:
+    return _(
+        "Reports of more than %(cap)s are taken by the police. Please call the police non-emergency line "
+        "at %(phone)s."
+    ) % {"cap": money(cap), "phone": settings.PHONE_POLICE_NON_EMERGENCY}
+
+
+class StolenItemForm(forms.Form):
+    description = forms.CharField(label=_("What was taken?"), max_length=200)
+    brand_model = forms.CharField(label=_("Brand and model (optional)"), max_length=100, required=False)
+    serial_number = forms.CharField(label=_("Serial number (optional)"), max_length=100, required=False)
+    value = forms.DecimalField(
+        label=_("Value in dollars (optional)"), required=False, min_value=0, max_digits=10, decimal_places=2
+    )
+
+
+class BaseStolenItemFormSet(forms.BaseFormSet):
+    def __init__(self, *args, value_cap: Decimal | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.value_cap = value_cap
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        total = sum((form.cleaned_data.get("value") or Decimal(0) for form in self.forms if form.cleaned_data),
+                    Decimal(0))
+        if self.value_cap is not None and total > self.value_cap:
+            raise forms.ValidationError(value_cap_message(self.value_cap))
+
+    def items(self) -> list[dict]:
+        return [form.cleaned_data for form in self.forms if form.cleaned_data]
+
+
+StolenItemFormSet = forms.formset_factory(
+    StolenItemForm, formset=BaseStolenItemFormSet, extra=0, min_num=1, validate_min=True, max_num=20,
+    validate_max=True,
+)
+
+
+# --- Evidence and submission ----------------------------------------------------------------------------
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        # Each file is judged by reports.evidence, whose messages name the file; here only presence.
+        files = [item for item in (data if isinstance(data, list | tuple) else [data]) if item]
+        if self.required and not files:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        return files
+
+
+ACCEPTED_FILES = "image/jpeg,image/png,image/webp,image/heic,image/heif,.heic,.heif,application/pdf"
+
+
+class SubmitForm(forms.Form):
+    files = MultipleFileField(
+        label=_("Photos or documents (optional)"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": ACCEPTED_FILES}),
+    )
+    confirm = forms.BooleanField(
+        label=_("The information in this report is true to the best of my knowledge."),
+        error_messages={"required": _("Please confirm that the information is true.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit = settings.EVIDENCE_MAX_BYTES // (1024 * 1024)
+        self.fields["files"].help_text = _(
+            "JPEG, PNG, WebP or HEIC photos, or PDF receipts; up to %(count)d files of %(size)d MB each."
+        ) % {"count": settings.EVIDENCE_MAX_FILES, "size": limit}

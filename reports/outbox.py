@@ -1,0 +1,123 @@
+"""The record of work for Celery: written with the change that causes it, sent after commit.
+
+The broker is only the wake-up call. A worker claims a row before doing its work (so a task that is
+delivered twice does the work once), marks it done or schedules a retry, and the periodic sweeper
+re-sends whatever is still pending after the broker lost it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .models import OutboxMessage, Report
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+
+
+class RetryLater(Exception):
+    """The work failed in a way worth trying again (a timeout, a 5xx, a mail server down)."""
+
+
+class GiveUp(Exception):
+    """The work can never succeed as it is (a 4xx, an invalid address): dead-letter it."""
+
+
+def enqueue(kind: str, *, report: Report | None, dedupe_key: str, payload: dict) -> OutboxMessage:
+    message, created = OutboxMessage.objects.get_or_create(
+        dedupe_key=dedupe_key, defaults={"kind": kind, "report": report, "payload": payload}
+    )
+    if created:
+        transaction.on_commit(partial(wake_worker, message.pk))
+    return message
+
+
+def wake_worker(message_id: int, countdown: float | None = None) -> None:
+    from .tasks import run_outbox_message
+
+    try:
+        run_outbox_message.apply_async((message_id,), countdown=countdown, retry=False)
+    except Exception as exc:  # the broker is down: the row is safe and the sweeper will send it
+        log.warning("Broker unreachable, outbox message %s waits for the sweeper: %s", message_id, exc)
+
+
+def claim(message_id: int) -> OutboxMessage | None:
+    now = timezone.now()
+    claimed = (
+        OutboxMessage.objects.filter(pk=message_id, state=OutboxMessage.State.PENDING, available_at__lte=now)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(claimed_until=now + LEASE, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return None
+    return OutboxMessage.objects.select_related("report").get(pk=message_id)
+
+
+def mark_done(message: OutboxMessage) -> None:
+    message.state = OutboxMessage.State.DONE
+    message.done_at = timezone.now()
+    message.claimed_until = None
+    message.last_error = ""
+    message.save(update_fields=["state", "done_at", "claimed_until", "last_error"])
+
+
+def backoff(attempts: int) -> timedelta:
+    # Exponential with full jitter, capped at an hour between tries.
+    ceiling = min(3600, 30 * 2 ** max(attempts - 1, 0))
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+
+
+def mark_failed(message: OutboxMessage, error: str, *, retry: bool) -> None:
+    message.last_error = error[:2000]
+    message.claimed_until = None
+    if retry and message.attempts < settings.OUTBOX_MAX_ATTEMPTS:
+        message.available_at = timezone.now() + backoff(message.attempts)
+    else:
+        message.state = OutboxMessage.State.DEAD
+    message.save(update_fields=["last_error", "claimed_until", "available_at", "state"])
+    if message.state == OutboxMessage.State.PENDING:
+        delay = (message.available_at - timezone.now()).total_seconds()
+        transaction.on_commit(partial(wake_worker, message.pk, max(delay, 0)))
+
+
+def process(message_id: int, handlers: dict[str, Callable[[OutboxMessage], None]]) -> str:
+    """Claim the row, run its handler, record the outcome. Returns what happened, for logs and tests."""
+    message = claim(message_id)
+    if message is None:
+        return "skipped"
+    try:
+        handlers[message.kind](message)
+    except RetryLater as exc:
+        mark_failed(message, str(exc), retry=True)
+        return "retry"
+    except GiveUp as exc:
+        mark_failed(message, str(exc), retry=False)
+        return "dead"
+    except Exception as exc:
+        log.exception("Outbox message %s failed", message.pk)
+        mark_failed(message, f"{type(exc).__name__}: {exc}", retry=True)
+        return "retry"
+    mark_done(message)
+    return "done"
+
+
+def stuck_message_ids(limit: int = 500) -> list[int]:
+    """Pending rows that are due and that nobody holds: the broker lost their wake-up call."""
+    now = timezone.now()
+    grace = now - timedelta(seconds=settings.OUTBOX_STUCK_SECONDS)
+    return list(
+        OutboxMessage.objects.filter(state=OutboxMessage.State.PENDING, available_at__lte=grace)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .order_by("available_at")
+        .values_list("pk", flat=True)[:limit]
+    )

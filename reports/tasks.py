@@ -1,0 +1,36 @@
+"""Thin Celery tasks: they take ids and call a service; the outbox row makes them safe to repeat."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from . import drafts, notifications, outbox
+from .models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+HANDLERS = {
+    OutboxMessage.Kind.EMAIL: notifications.send_outbox_email,
+}
+
+
+@shared_task(acks_late=True)
+def run_outbox_message(message_id: int) -> str:
+    return outbox.process(message_id, HANDLERS)
+
+
+@shared_task
+def sweep_outbox() -> int:
+    ids = outbox.stuck_message_ids()
+    for message_id in ids:
+        outbox.wake_worker(message_id)
+    if ids:
+        log.info("Sweeper re-sent %d outbox messages", len(ids))
+    return len(ids)
+
+
+@shared_task
+def purge_abandoned_drafts() -> int:
+    return drafts.purge_abandoned()

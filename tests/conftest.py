@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import timedelta
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from django.utils import timezone
+
+from portal.celery import app as celery_app
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require(condition: bool, why: str) -> None:
+    """Skip a test whose service or browser is missing; under CI=true, fail instead."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{why} (CI=true: a missing service fails the run)")
+    pytest.skip(why)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collected_static(django_db_blocker):
+    # Pages are rendered with the production manifest storage, so the files must be collected.
+    call_command("collectstatic", "--noinput", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def private_evidence_storage(settings, tmp_path):
+    storages = {**settings.STORAGES}
+    storages["evidence"] = {**storages["evidence"], "OPTIONS": {"location": str(tmp_path / "evidence"),
+                                                                "base_url": None}}
+    settings.STORAGES = storages
+    yield tmp_path / "evidence"
+    shutil.rmtree(tmp_path / "evidence", ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    # Rate-limit counters live in the cache; each test starts with none.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def catalog(db):
+    call_command("seed", verbosity=0)
+
+
+def make_staff(username: str, group: str) -> User:
+    user = User.objects.create_user(username, f"{username}@example.org", "a-long-test-password", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def report_taker(catalog):
+    return make_staff("taker", "Report takers")
+
+
+@pytest.fixture
+def agent_311(catalog):
+    return make_staff("agent", "311 agents")
+
+
+@pytest.fixture
+def traffic_agent(catalog):
+    return make_staff("traffic", "Traffic Control")
+
+
+@pytest.fixture
+def supervisor(catalog):
+    return make_staff("supervisor", "Supervisors")
+
+
+@pytest.fixture
+def resident(client):
+    """A resident is anonymous: a browser session and nothing else."""
+    return client
+
+
+@pytest.fixture
+def another_resident():
+    from django.test import Client
+
+    return Client()
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker (in a thread) consuming from the configured broker."""
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30,
+                      loglevel="WARNING") as worker:
+        yield worker
+
+
+def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    return predicate()
+
+
+def past(**kwargs) -> str:
+    return (timezone.localtime() - timedelta(**kwargs)).strftime("%Y-%m-%dT%H:%M")
