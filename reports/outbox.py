@@ -97,18 +97,15 @@ def process(message_id: int, handlers: dict[str, Callable[[OutboxMessage], None]
         return "skipped"
     try:
         handlers[message.kind](message)
-    except RetryLater as exc:
-        mark_failed(message, str(exc), retry=True)
-        return "retry"
-    except GiveUp as exc:
-        mark_failed(message, str(exc), retry=False)
-        return "dead"
+    except (RetryLater, GiveUp) as exc:
+        mark_failed(message, str(exc), retry=isinstance(exc, RetryLater))
     except Exception as exc:
         log.exception("Outbox message %s failed", message.pk)
         mark_failed(message, f"{type(exc).__name__}: {exc}", retry=True)
-        return "retry"
-    mark_done(message)
-    return "done"
+    else:
+        mark_done(message)
+        return "done"
+    return "retry" if message.state == OutboxMessage.State.PENDING else "dead"
 
 
 def stuck_message_ids(limit: int = 500) -> list[int]:

@@ -1,0 +1,305 @@
+"""Load the reference data in seeds/ into the database: catalog, city boundary, staff groups, demo accounts.
+
+Every function is idempotent: rows are keyed by code, name or username and updated in place, so a
+second run changes nothing and creates no duplicates. The files win over edits made in the admin for
+every field they set. Nothing is ever deleted (reports point at catalog rows): to retire a type or
+subtype, set `active` off in the admin; the seed never touches `active`, so it stays off.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser, Group, Permission
+from django.core.management.base import OutputWrapper
+from shapely.geometry import shape
+
+from reports.models import Question, QuestionChoice, Queue, ReportSubtype, ReportType, ServiceArea
+
+SEEDS_DIR = Path(__file__).resolve().parent
+CATALOG_PATH = SEEDS_DIR / "catalog.json"
+BOUNDARY_PATH = SEEDS_DIR / "boundary.geojson"
+STAFF_PATH = SEEDS_DIR / "staff.json"
+
+LIST_DATATYPES = {Question.Datatype.SINGLEVALUELIST, Question.Datatype.MULTIVALUELIST}
+
+
+class SeedError(Exception):
+    """The seed files say something the database cannot hold; the command rolls everything back."""
+
+
+@dataclass(frozen=True)
+class CatalogCounts:
+    queues: int
+    report_types: int
+    subtypes: int
+    questions: int
+    choices: int
+
+
+def read_json(path: Path) -> Any:
+    with path.open(encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def translated(field: str, text: dict[str, str] | None, *, where: str, required: bool = True) -> dict:
+    """{"en": …, "es": …} → {"name_en": …, "name_es": …} for modeltranslation's columns."""
+    languages = [code for code, _name in settings.LANGUAGES]
+    if text is None and not required:
+        return {f"{field}_{code}": "" for code in languages}
+    if not isinstance(text, dict) or not text.get(settings.LANGUAGE_CODE):
+        raise SeedError(f"{where}: {field} needs at least an {settings.LANGUAGE_CODE!r} text")
+    unknown = set(text) - set(languages)
+    if unknown:
+        raise SeedError(f"{where}: {field} has texts in languages the site does not offer: {sorted(unknown)}")
+    # A language left out is stored as NULL, which modeltranslation falls back to English for.
+    return {f"{field}_{code}": text.get(code) for code in languages}
+
+
+def check_choice(value: str, choices: type[Any], *, where: str) -> str:
+    if value not in choices.values:
+        raise SeedError(f"{where}: {value!r} is not one of {choices.values}")
+    return value
+
+
+def check_keys(entry: dict, allowed: set[str], *, where: str) -> None:
+    # A misspelt key ("requried") would otherwise be ignored without a word.
+    unknown = set(entry) - allowed
+    if unknown:
+        raise SeedError(f"{where}: unknown keys {sorted(unknown)}")
+
+
+# --- The catalog ---------------------------------------------------------------------------------------
+
+
+def seed_catalog(path: Path = CATALOG_PATH) -> CatalogCounts:
+    catalog = read_json(path)
+    queues = {entry["code"]: seed_queue(entry) for entry in catalog["queues"]}
+    for entry in catalog["report_types"]:
+        seed_report_type(entry, queues)
+    types = catalog["report_types"]
+    return CatalogCounts(
+        queues=len(queues),
+        report_types=len(types),
+        subtypes=sum(len(entry["subtypes"]) for entry in types),
+        questions=sum(len(entry["questions"]) for entry in types),
+        choices=sum(len(q.get("choices", [])) for entry in types for q in entry["questions"]),
+    )
+
+
+def seed_queue(entry: dict) -> Queue:
+    where = f"queue {entry['code']}"
+    check_keys(entry, {"code", "kind", "name", "description"}, where=where)
+    queue, _created = Queue.objects.update_or_create(
+        code=entry["code"],
+        defaults={
+            "kind": check_choice(entry["kind"], Queue.Kind, where=where),
+            **translated("name", entry["name"], where=where),
+            **translated("description", entry.get("description"), where=where, required=False),
+        },
+    )
+    return queue
+
+
+REPORT_TYPE_KEYS = {
+    "code",
+    "name",
+    "description",
+    "form",
+    "queue",
+    "sla_hours",
+    "value_cap",
+    "email_required",
+    "asks_suspect_known",
+    "asks_excluded_items",
+    "is_public",
+    "order",
+    "subtypes",
+    "questions",
+}
+
+
+def seed_report_type(entry: dict, queues: dict[str, Queue]) -> ReportType:
+    where = f"report type {entry['code']}"
+    check_keys(entry, REPORT_TYPE_KEYS, where=where)
+    if entry["queue"] not in queues:
+        raise SeedError(f"{where}: no queue {entry['queue']!r} in the catalog")
+    value_cap = entry["value_cap"]
+    report_type, _created = ReportType.objects.update_or_create(
+        code=entry["code"],
+        defaults={
+            "form": check_choice(entry["form"], ReportType.Form, where=where),
+            "queue": queues[entry["queue"]],
+            "sla_hours": entry["sla_hours"],
+            "value_cap": None if value_cap is None else Decimal(str(value_cap)),
+            "email_required": entry["email_required"],
+            "asks_suspect_known": entry["asks_suspect_known"],
+            "asks_excluded_items": entry["asks_excluded_items"],
+            "is_public": entry["is_public"],
+            "order": entry["order"],
+            **translated("name", entry["name"], where=where),
+            **translated("description", entry["description"], where=where),
+        },
+    )
+    subtypes = {
+        sub["code"]: seed_subtype(report_type, sub, order)
+        for order, sub in enumerate(entry["subtypes"], start=1)
+    }
+    for order, question in enumerate(entry["questions"], start=1):
+        seed_question(report_type, question, order, subtypes)
+    return report_type
+
+
+def seed_subtype(report_type: ReportType, entry: dict, order: int) -> ReportSubtype:
+    where = f"subtype {entry['code']}"
+    check_keys(entry, {"code", "name", "description", "keywords"}, where=where)
+    subtype, _created = ReportSubtype.objects.update_or_create(
+        code=entry["code"],
+        defaults={
+            "report_type": report_type,
+            "keywords": entry.get("keywords", ""),
+            "order": order,
+            **translated("name", entry["name"], where=where),
+            **translated("description", entry["description"], where=where),
+        },
+    )
+    return subtype
+
+
+QUESTION_KEYS = {"code", "subtypes", "label", "help_text", "datatype", "required", "choices"}
+
+
+def seed_question(
+    report_type: ReportType, entry: dict, order: int, subtypes: dict[str, ReportSubtype]
+) -> Question:
+    where = f"question {report_type.code}/{entry['code']}"
+    check_keys(entry, QUESTION_KEYS, where=where)
+    datatype = check_choice(entry["datatype"], Question.Datatype, where=where)
+    choices = entry.get("choices", [])
+    if (datatype in LIST_DATATYPES) != bool(choices):
+        raise SeedError(f"{where}: list questions need choices, and only list questions may have them")
+    unknown = set(entry["subtypes"]) - set(subtypes)
+    if unknown:
+        raise SeedError(f"{where}: {sorted(unknown)} are not subtypes of {report_type.code}")
+    question, _created = Question.objects.update_or_create(
+        report_type=report_type,
+        code=entry["code"],
+        defaults={
+            "datatype": datatype,
+            "required": entry["required"],
+            "order": order,
+            **translated("label", entry["label"], where=where),
+            **translated("help_text", entry.get("help_text"), where=where, required=False),
+        },
+    )
+    # An empty list means the question is asked for every subtype of its type.
+    question.subtypes.set([subtypes[code] for code in entry["subtypes"]])
+    for choice_order, choice in enumerate(choices, start=1):
+        seed_choice(question, choice, choice_order, where=where)
+    return question
+
+
+def seed_choice(question: Question, entry: dict, order: int, *, where: str) -> QuestionChoice:
+    where = f"{where} choice {entry['key']}"
+    check_keys(entry, {"key", "name"}, where=where)
+    choice, _created = QuestionChoice.objects.update_or_create(
+        question=question,
+        key=entry["key"],
+        defaults={"order": order, **translated("name", entry["name"], where=where)},
+    )
+    return choice
+
+
+# --- The city boundary ------------------------------------------------------------------------------
+
+
+def seed_service_area(path: Path = BOUNDARY_PATH) -> ServiceArea:
+    feature = read_json(path)
+    geometry = feature["geometry"]
+    outline = shape(geometry)
+    if outline.geom_type not in ("Polygon", "MultiPolygon") or not outline.is_valid:
+        raise SeedError(f"{path.name}: the boundary must be one valid Polygon or MultiPolygon")
+    area, _created = ServiceArea.objects.update_or_create(
+        name=feature["properties"]["name"], defaults={"boundary": geometry}
+    )
+    return area
+
+
+# --- Staff groups and demo accounts -------------------------------------------------------------------
+
+DEMO_USER_KEYS = {"username", "first_name", "last_name", "email", "groups", "is_superuser"}
+
+
+def seed_groups(path: Path = STAFF_PATH) -> list[Group]:
+    return [seed_group(entry) for entry in read_json(path)["groups"]]
+
+
+def seed_group(entry: dict) -> Group:
+    check_keys(entry, {"name", "permissions"}, where=f"group {entry['name']}")
+    group, _created = Group.objects.get_or_create(name=entry["name"])
+    # set(), not add(): the file is the whole list, so a permission taken out of it is taken away.
+    group.permissions.set(find_permissions(entry["permissions"], where=f"group {entry['name']}"))
+    return group
+
+
+def find_permissions(names: list[str], *, where: str) -> list[Permission]:
+    permissions = []
+    for name in names:
+        app_label, _dot, codename = name.partition(".")
+        permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+        if permission is None:
+            raise SeedError(f"{where}: no permission {name!r} (has `manage.py migrate` run?)")
+        permissions.append(permission)
+    return permissions
+
+
+@dataclass(frozen=True)
+class DemoAccounts:
+    users: list[AbstractUser]
+    password: str
+
+
+def seed_demo_users(path: Path = STAFF_PATH) -> DemoAccounts:
+    staff = read_json(path)
+    password = staff["demo_password"]
+    return DemoAccounts([seed_demo_user(entry, password) for entry in staff["demo_users"]], password)
+
+
+def seed_demo_user(entry: dict, password: str) -> AbstractUser:
+    check_keys(entry, DEMO_USER_KEYS, where=f"demo user {entry['username']}")
+    user, created = get_user_model().objects.update_or_create(
+        username=entry["username"],
+        defaults={
+            "first_name": entry["first_name"],
+            "last_name": entry["last_name"],
+            "email": entry["email"],
+            # Staff, so each can open /admin and use what their groups allow there.
+            "is_staff": True,
+            "is_superuser": entry.get("is_superuser", False),
+            "is_active": True,
+        },
+    )
+    if created:
+        # Only a new account gets the demo password: re-seeding must not undo a password someone changed.
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    groups = list(Group.objects.filter(name__in=entry["groups"]))
+    if len(groups) != len(set(entry["groups"])):
+        raise SeedError(f"demo user {entry['username']}: unknown group in {entry['groups']}")
+    user.groups.set(groups)
+    return user
+
+
+def seed_demo_reports(stdout: OutputWrapper) -> None:
+    """Hook for demo reports, run by `manage.py seed --demo` after the demo accounts exist.
+
+    Deliberately empty for now: fill it in with reports in several statuses and queues (created
+    through the workflow functions, so their events and outbox rows are real). It runs inside the
+    seed's transaction and must be idempotent like the rest, e.g. keyed by a fixed tracking number.
+    """
