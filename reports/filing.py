@@ -12,12 +12,25 @@ from django.db import IntegrityError, transaction
 
 from . import evidence, notifications, workflow
 from .evidence import EvidenceRejected, StoredUpload
-from .models import Draft, Evidence, Report, ReportEvent, StatusLink, Status, StolenItem, new_tracking_number
+from .models import Draft, Evidence, Report, ReportEvent, Status, StatusLink, StolenItem, new_tracking_number
 
 REPORT_FIELDS = (
-    "occurred_from", "occurred_to", "address", "location_detail", "latitude", "longitude", "description",
-    "damaged_property", "estimated_cost", "vehicle_plate", "vehicle_state", "vehicle_make", "vehicle_colour",
-    "contact_name", "contact_email", "contact_phone",
+    "occurred_from",
+    "occurred_to",
+    "address",
+    "location_detail",
+    "latitude",
+    "longitude",
+    "description",
+    "damaged_property",
+    "estimated_cost",
+    "vehicle_plate",
+    "vehicle_state",
+    "vehicle_make",
+    "vehicle_colour",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
 )
 
 
@@ -84,7 +97,11 @@ def file_report(
         Evidence.objects.bulk_create(evidence_rows(report, uploads, Evidence.Source.FILING))
         token = StatusLink.issue(report)
         workflow.record_event(
-            report, ReportEvent.Kind.FILED, by=by, is_public=True, to_status=Status.SUBMITTED,
+            report,
+            ReportEvent.Kind.FILED,
+            by=by,
+            is_public=True,
+            to_status=Status.SUBMITTED,
             data={"channel": report.channel, "evidence": len(uploads), "items": len(items)},
         )
         notifications.queue_email(report, "report-filed")

@@ -17,9 +17,57 @@ YES, NO, NOT_SURE = "yes", "no", "not_sure"
 YES_NO = [(NO, _("No")), (YES, _("Yes"))]
 
 US_STATES = [
-    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS",
-    "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC",
-    "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY",
+    "AL",
+    "AK",
+    "AZ",
+    "AR",
+    "CA",
+    "CO",
+    "CT",
+    "DE",
+    "DC",
+    "FL",
+    "GA",
+    "HI",
+    "ID",
+    "IL",
+    "IN",
+    "IA",
+    "KS",
+    "KY",
+    "LA",
+    "ME",
+    "MD",
+    "MA",
+    "MI",
+    "MN",
+    "MS",
+    "MO",
+    "MT",
+    "NE",
+    "NV",
+    "NH",
+    "NJ",
+    "NM",
+    "NY",
+    "NC",
+    "ND",
+    "OH",
+    "OK",
+    "OR",
+    "PA",
+    "RI",
+    "SC",
+    "SD",
+    "TN",
+    "TX",
+    "UT",
+    "VT",
+    "VA",
+    "WA",
+    "WV",
+    "WI",
+    "WY",
 ]
 
 
@@ -66,7 +114,9 @@ class EligibilityForm(forms.Form):
             _("Did it happen inside %(city)s city limits?") % {"city": settings.CITY_NAME}, not_sure=True
         )
         if report_type.asks_excluded_items:
-            self.fields["excluded_items"] = yes_no(_("Was a firearm, a motor vehicle or a license plate taken?"))
+            self.fields["excluded_items"] = yes_no(
+                _("Was a firearm, a motor vehicle or a license plate taken?")
+            )
         if report_type.value_cap is not None:
             self.fields["over_value_cap"] = yes_no(
                 _("Is the total value more than %(cap)s?") % {"cap": money(report_type.value_cap)}
@@ -155,7 +205,8 @@ class DetailsForm(forms.Form):
             self.fields[f"q_{question.code}"] = question_field(question)
             self.question_codes.append(question.code)
         self.fields["description"] = forms.CharField(
-            label=_("Describe what happened") if self.kind != ReportType.Form.PARKING
+            label=_("Describe what happened")
+            if self.kind != ReportType.Form.PARKING
             else _("Anything else Traffic Control should know (optional)"),
             required=self.kind != ReportType.Form.PARKING,
             max_length=5000,
@@ -175,7 +226,8 @@ class DetailsForm(forms.Form):
             self.fields["occurred_from"] = when_field(_("When did you see it?"))
             return
         self.fields["occurred_from"] = when_field(
-            _("From"), help_text=_("The earliest time it could have happened, for example when you last saw it.")
+            _("From"),
+            help_text=_("The earliest time it could have happened, for example when you last saw it."),
         )
         self.fields["occurred_to"] = when_field(
             _("To"), help_text=_("The latest time it could have happened, for example when you noticed.")
@@ -186,18 +238,23 @@ class DetailsForm(forms.Form):
             self.fields["damaged_property"] = forms.CharField(label=_("What was damaged?"), max_length=300)
             self.fields["estimated_cost"] = forms.DecimalField(
                 label=_("Estimated cost of the damage in dollars (optional)"),
-                required=False, min_value=0, max_digits=10, decimal_places=2,
+                required=False,
+                min_value=0,
+                max_digits=10,
+                decimal_places=2,
             )
         elif self.kind == ReportType.Form.PARKING:
             self.fields["vehicle_plate"] = forms.CharField(
-                label=_("License plate"), max_length=12, required=False,
+                label=_("License plate"),
+                max_length=12,
+                required=False,
                 help_text=_("If you can see it. Letters and numbers only."),
             )
             self.fields["vehicle_state"] = forms.ChoiceField(
                 label=_("Plate state"), choices=[(s, s) for s in US_STATES], initial="MN", required=False
             )
             self.fields["vehicle_make"] = forms.CharField(label=_("Make"), max_length=50, required=False)
-            self.fields["vehicle_colour"] = forms.CharField(label=_("Colour"), max_length=30, required=False)
+            self.fields["vehicle_colour"] = forms.CharField(label=_("Color"), max_length=30, required=False)
 
     def clean_vehicle_plate(self) -> str:
         return "".join(ch for ch in self.cleaned_data["vehicle_plate"].upper() if ch.isalnum())
@@ -211,7 +268,9 @@ class DetailsForm(forms.Form):
         if self.kind == ReportType.Form.PARKING and not (
             data.get("vehicle_plate") or (data.get("vehicle_make") and data.get("vehicle_colour"))
         ):
-            self.add_error("vehicle_plate", _("Give the plate, or the make and colour, so the vehicle can be found."))
+            self.add_error(
+                "vehicle_plate", _("Give the plate, or the make and color, so the vehicle can be found.")
+            )
         return data
 
     def check_times(self, data: dict) -> None:
@@ -235,8 +294,11 @@ class DetailsForm(forms.Form):
         if areas and not any(area.contains(lat, lng) for area in areas):
             self.add_error(
                 "address",
-                _("The pin you placed is outside %(city)s city limits. Move it, or report to the city "
-                  "where it happened.") % {"city": settings.CITY_NAME},
+                _(
+                    "The pin you placed is outside %(city)s city limits. Move it, or report to the city "
+                    "where it happened."
+                )
+                % {"city": settings.CITY_NAME},
             )
 
     def check_value(self, value: Decimal | None, field: str | None) -> None:
@@ -286,6 +348,12 @@ class StolenItemForm(forms.Form):
 
 
 class BaseStolenItemFormSet(forms.BaseFormSet):
+    default_error_messages = {
+        **forms.BaseFormSet.default_error_messages,
+        "too_few_forms": _("Describe at least one item that was taken."),
+        "too_many_forms": _("List at most %(num)d items; describe the rest in the description."),
+    }
+
     def __init__(self, *args, value_cap: Decimal | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.value_cap = value_cap
@@ -294,8 +362,10 @@ class BaseStolenItemFormSet(forms.BaseFormSet):
         super().clean()
         if any(self.errors):
             return
-        total = sum((form.cleaned_data.get("value") or Decimal(0) for form in self.forms if form.cleaned_data),
-                    Decimal(0))
+        total = sum(
+            (form.cleaned_data.get("value") or Decimal(0) for form in self.forms if form.cleaned_data),
+            Decimal(0),
+        )
         if self.value_cap is not None and total > self.value_cap:
             raise forms.ValidationError(value_cap_message(self.value_cap))
 
@@ -304,7 +374,12 @@ class BaseStolenItemFormSet(forms.BaseFormSet):
 
 
 StolenItemFormSet = forms.formset_factory(
-    StolenItemForm, formset=BaseStolenItemFormSet, extra=0, min_num=1, validate_min=True, max_num=20,
+    StolenItemForm,
+    formset=BaseStolenItemFormSet,
+    extra=0,
+    min_num=1,
+    validate_min=True,
+    max_num=20,
     validate_max=True,
 )
 

@@ -297,9 +297,9 @@ def seed_demo_user(entry: dict, password: str) -> AbstractUser:
 
 
 def seed_demo_reports(stdout: OutputWrapper) -> None:
-    """Hook for demo reports, run by `manage.py seed --demo` after the demo accounts exist.
+    """Demo reports in both queues, filed through the real filing service (see seeds/demo.py)."""
+    from seeds import demo
 
-    Deliberately empty for now: fill it in with reports in several statuses and queues (created
-    through the workflow functions, so their events and outbox rows are real). It runs inside the
-    seed's transaction and must be idempotent like the rest, e.g. keyed by a fixed tracking number.
-    """
+    created = demo.seed_demo_reports(stdout)
+    if created:
+        stdout.write(f"Demo reports: {created} filed.")

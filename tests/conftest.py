@@ -8,7 +8,7 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from portal.celery import app as celery_app
 
@@ -33,8 +33,10 @@ def collected_static(django_db_blocker):
 @pytest.fixture(autouse=True)
 def private_evidence_storage(settings, tmp_path):
     storages = {**settings.STORAGES}
-    storages["evidence"] = {**storages["evidence"], "OPTIONS": {"location": str(tmp_path / "evidence"),
-                                                                "base_url": None}}
+    storages["evidence"] = {
+        **storages["evidence"],
+        "OPTIONS": {"location": str(tmp_path / "evidence"), "base_url": None},
+    }
     settings.STORAGES = storages
     yield tmp_path / "evidence"
     shutil.rmtree(tmp_path / "evidence", ignore_errors=True)
@@ -49,13 +51,22 @@ def fresh_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def english_again():
+    # A request in Spanish activates it for the thread; the next test must start in English.
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def catalog(db):
     call_command("seed", verbosity=0)
 
 
 def make_staff(username: str, group: str) -> User:
-    user = User.objects.create_user(username, f"{username}@example.org", "a-long-test-password", is_staff=True)
+    user = User.objects.create_user(
+        username, f"{username}@example.org", "a-long-test-password", is_staff=True
+    )
     user.groups.add(Group.objects.get(name=group))
     return user
 
@@ -96,8 +107,10 @@ def another_resident():
 @pytest.fixture
 def celery_worker(transactional_db):
     """A real Celery worker (in a thread) consuming from the configured broker."""
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30,
-                      loglevel="WARNING") as worker:
+    celery_app.control.purge()  # nothing left over from an earlier run
+    with start_worker(
+        celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30, loglevel="WARNING"
+    ) as worker:
         yield worker
 
 

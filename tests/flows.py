@@ -33,16 +33,29 @@ def details_for(subtype_code: str, **overrides) -> dict:
     if form != "parking":
         data["occurred_to"] = past(hours=1)
     if form == "theft":
-        data.update({
-            "items-TOTAL_FORMS": "1", "items-INITIAL_FORMS": "0", "items-MIN_NUM_FORMS": "1",
-            "items-MAX_NUM_FORMS": "20", "items-0-description": "Laptop", "items-0-brand_model": "ThinkPad X1",
-            "items-0-serial_number": "SN123", "items-0-value": "1200",
-        })
+        data.update(
+            {
+                "items-TOTAL_FORMS": "1",
+                "items-INITIAL_FORMS": "0",
+                "items-MIN_NUM_FORMS": "1",
+                "items-MAX_NUM_FORMS": "20",
+                "items-0-description": "Laptop",
+                "items-0-brand_model": "ThinkPad X1",
+                "items-0-serial_number": "SN123",
+                "items-0-value": "1200",
+            }
+        )
     if form == "damage":
         data.update({"damaged_property": "Front window", "estimated_cost": "450"})
     if form == "parking":
-        data.update({"vehicle_plate": "ABC 123", "vehicle_state": "MN", "vehicle_make": "Honda",
-                     "vehicle_colour": "Blue"})
+        data.update(
+            {
+                "vehicle_plate": "ABC 123",
+                "vehicle_state": "MN",
+                "vehicle_make": "Honda",
+                "vehicle_colour": "Blue",
+            }
+        )
     for question in ReportSubtype.objects.get(code=subtype_code).report_type.questions.filter(required=True):
         choice = question.choices.first()
         data.setdefault(f"q_{question.code}", choice.key if choice else "yes")

@@ -4,8 +4,8 @@ import time
 from contextlib import contextmanager
 
 import pytest
-from kombu import pools as kombu_pools
 from django.core import mail
+from kombu import pools as kombu_pools
 
 from portal.celery import app as celery_app
 from reports import outbox, tasks

@@ -15,5 +15,7 @@ def filing_steps(step: int) -> dict:
 
 @register.inclusion_tag("reports/_error_summary.html")
 def error_summary(*forms, extra_errors=()) -> dict:
-    has_errors = bool(extra_errors) or any(form is not None and form.is_bound and form.errors for form in forms)
+    has_errors = bool(extra_errors) or any(
+        form is not None and form.is_bound and form.errors for form in forms
+    )
     return {"forms": forms, "has_errors": has_errors, "extra_errors": extra_errors}

@@ -59,7 +59,9 @@ def start(request):
 @step_limit
 def eligibility(request, subtype_code):
     subtype = get_object_or_404(
-        ReportSubtype.objects.select_related("report_type"), code=subtype_code, active=True,
+        ReportSubtype.objects.select_related("report_type"),
+        code=subtype_code,
+        active=True,
         report_type__active=True,
     )
     form = forms.EligibilityForm(request.POST or None, report_type=subtype.report_type)
@@ -68,7 +70,11 @@ def eligibility(request, subtype_code):
         if reason:
             return redirect("report-stop", reason=reason)
         drafts.start(
-            request.session, subtype, eligibility=form.cleaned_data, channel=Channel.WEB, language=get_language()
+            request.session,
+            subtype,
+            eligibility=form.cleaned_data,
+            channel=Channel.WEB,
+            language=get_language(),
         )
         return redirect("report-details")
     return render(request, "reports/resident/eligibility.html", {"form": form, "subtype": subtype})
@@ -108,7 +114,14 @@ def details(request):
     )
 
 
-WHAT_FIELDS = ("damaged_property", "estimated_cost", "vehicle_plate", "vehicle_state", "vehicle_make", "vehicle_colour")
+WHAT_FIELDS = (
+    "damaged_property",
+    "estimated_cost",
+    "vehicle_plate",
+    "vehicle_state",
+    "vehicle_make",
+    "vehicle_colour",
+)
 
 
 def map_context() -> dict:
@@ -150,7 +163,9 @@ def review(request):
             "form": form,
             "details": details_form,
             "items": items.items() if items else [],
-            "items_total": sum((i.get("value") or Decimal(0) for i in items.items()), Decimal(0)) if items else 0,
+            "items_total": sum((i.get("value") or Decimal(0) for i in items.items()), Decimal(0))
+            if items
+            else 0,
         },
     )
 
@@ -161,7 +176,9 @@ def submitted(request):
     if draft is None or not draft.report_id:
         return redirect("report-start")
     status_url = request.build_absolute_uri(reverse("report-status", args=[draft.status_token]))
-    return render(request, "reports/resident/submitted.html", {"report": draft.report, "status_url": status_url})
+    return render(
+        request, "reports/resident/submitted.html", {"report": draft.report, "status_url": status_url}
+    )
 
 
 def report_for_token(token: str):

@@ -1,0 +1,103 @@
+"""A resident on a phone, in a real browser: Playwright driving Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from reports.models import Report
+
+from . import samples
+from .conftest import past, require
+
+CHROMIUM = "/usr/bin/chromium"
+PHONE = {"width": 360, "height": 740}
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def browser():
+    require(Path(CHROMIUM).exists(), f"{CHROMIUM} is not installed (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    # Playwright's sync API runs an event loop in this thread; the ORM checks below are plain sync code.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def phone(browser, live_server, catalog, settings):
+    # The live server answers /static/ itself, from the finders, so names must not be hashed.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.base_url = live_server.url
+    page.console_errors = errors
+    yield page
+    context.close()
+
+
+def file_parking_report_with_photo(page, tmp_path) -> str:
+    photo = tmp_path / "car.jpg"
+    photo.write_bytes(samples.jpeg_bytes(size=(1200, 900), gps=True))
+
+    page.goto(page.base_url + "/")
+    page.locator("a[href='/report/']").first.click()
+    page.locator("a[href*='parking-blocked-driveway']").click()
+    page.locator("input[name=in_danger][value=no]").check()
+    page.locator("input[name=inside_city][value=yes]").check()
+    page.locator("button[type=submit]:not([name])").last.click()
+
+    page.fill("#id_occurred_from", past(minutes=20))
+    page.fill("#id_address", "3512 Bryant Ave S")
+    page.fill("#id_vehicle_plate", "KTX 482")
+    page.select_option("#id_vehicle_state", "MN")
+    for question in page.locator("select[id^=id_q_]").all():  # the catalog's questions for this type
+        question.select_option(index=1)
+    page.locator("button[type=submit]:not([name])").last.click()
+
+    page.set_input_files("input[type=file]", str(photo))
+    page.wait_for_selector("[data-file-previews] img")  # the preview before sending
+    page.check("#id_confirm")
+    page.locator("[data-submit-once]").click()
+    page.wait_for_selector("[data-tracking-number]")
+    return page.inner_text("[data-tracking-number]").strip()
+
+
+def test_it_files_a_parking_report_with_a_photo_on_a_phone(phone, tmp_path):
+    tracking_number = file_parking_report_with_photo(phone, tmp_path)
+
+    report = Report.objects.get()
+    assert report.tracking_number == tracking_number
+    assert report.vehicle_plate == "KTX482" and report.language == "en"
+    assert report.evidence.count() == 1
+    # The page fits the phone: nothing wider than the screen.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert not [e for e in phone.console_errors if "Content Security Policy" in e]
+
+
+def test_it_files_the_same_report_in_spanish(phone, tmp_path):
+    phone.goto(phone.base_url + "/")
+    phone.locator("button[name=language][value=es]").click()
+    phone.wait_for_selector("html[lang=es]")
+
+    tracking_number = file_parking_report_with_photo(phone, tmp_path)
+
+    assert phone.locator("html").get_attribute("lang") == "es"
+    assert "seguimiento" in phone.inner_text("main").lower()
+    report = Report.objects.get()
+    assert report.tracking_number == tracking_number and report.language == "es"
