@@ -38,7 +38,7 @@ def demo_reports() -> list[dict]:
                 "address": "2900 Lyndale Ave S",
                 "latitude": 44.9493,
                 "longitude": -93.2883,
-                "description": "Me rompieron la ventana del pasajero durante la noche y se llevaron una mochila.",
+                "description": "Me rompieron la ventana del pasajero de noche y se llevaron una mochila.",
                 "contact_name": "María López",
                 "contact_email": "maria.lopez@example.org",
             },
