@@ -1,0 +1,15 @@
+from django.http import HttpResponse
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+
+from portal.urls import urlpatterns as portal_urlpatterns
+
+
+@csrf_exempt
+def bare_post(request):
+    # What any Django POST with a file costs on this server: parse the multipart body, answer.
+    upload = request.FILES["file"]
+    return HttpResponse(str(upload.size))
+
+
+urlpatterns = [path("bench/bare-post/", bare_post), *portal_urlpatterns]
