@@ -224,6 +224,8 @@ FILE_UPLOAD_TEMP_DIR = env_str("FILE_UPLOAD_TEMP_DIR") or None
 # --- Filing ---------------------------------------------------------------------------------------
 # An unfinished report is kept this long for the resident to come back to, then purged.
 DRAFT_TTL_HOURS = env_int("DRAFT_TTL_HOURS", 24, minimum=1)
+# Official case numbers: PREFIX + two-digit year + a counter, e.g. MP26-000123.
+CASE_NUMBER_PREFIX = env_str("CASE_NUMBER_PREFIX", "MP")
 FILING_RATE = env_str("FILING_RATE", "10/h")
 FILING_STEP_RATE = env_str("FILING_STEP_RATE", "300/h")
 # How many proxies in front of us append to X-Forwarded-For; 0 trusts none and uses the socket.

@@ -86,7 +86,11 @@ def file_report(
 ) -> Filed:
     """File the draft once. A resent submission of the same draft gets the report filed the first time."""
     with transaction.atomic():
-        draft = Draft.objects.select_for_update().select_related("report_type", "subtype").get(pk=draft.pk)
+        draft = (
+            Draft.objects.select_for_update(of=("self",))
+            .select_related("report_type", "subtype")
+            .get(pk=draft.pk)
+        )
         if draft.report_id:
             return Filed(draft.report, draft.status_token, created=False)
         report = build_report(draft, details, answers)

@@ -57,6 +57,12 @@ class ReportType(models.Model):
         help_text="Above this total value the police take the report instead.",
     )
     email_required = models.BooleanField(default=True)
+    info_window_days = models.PositiveIntegerField(
+        default=15, help_text="Days the resident has to answer a request for more information."
+    )
+    info_reminder_days = models.PositiveIntegerField(
+        default=2, help_text="Remind the resident this many days before that window closes."
+    )
     asks_suspect_known = models.BooleanField(default=True)
     asks_excluded_items = models.BooleanField(default=False)
     is_public = models.BooleanField(
@@ -130,6 +136,31 @@ class QuestionChoice(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Reason(models.Model):
+    """A reason staff pick from a list; the resident is told `explanation` in plain words."""
+
+    code = models.SlugField(unique=True)
+    label = models.CharField(max_length=150)
+    explanation = models.TextField(help_text="What the resident is told, in plain words.")
+    order = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["order", "code"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class RejectionReason(Reason):
+    pass
+
+
+class ReferralReason(Reason):
+    pass
 
 
 class ServiceArea(models.Model):
@@ -227,7 +258,15 @@ class Report(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     sla_due_at = models.DateTimeField()
+    # For the queue's "updated" mark: the resident added something since staff last looked.
     resident_updated_at = models.DateTimeField(null=True, blank=True)
+    staff_seen_at = models.DateTimeField(null=True, blank=True)
+    # For the supervisors' figures: time to first action and to close.
+    first_action_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # A request for more information: the answer is due by then, with one reminder before.
+    info_due_at = models.DateTimeField(null=True, blank=True)
+    info_reminder_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -249,12 +288,27 @@ class Report(models.Model):
         return self.tracking_number
 
     @property
+    def updated_by_resident(self) -> bool:
+        updated, seen = self.resident_updated_at, self.staff_seen_at
+        return bool(updated and (not seen or updated > seen))
+
+    @property
     def is_parking(self) -> bool:
         return self.report_type.form == ReportType.Form.PARKING
 
     @property
     def items_total(self) -> Decimal:
         return sum((item.value or Decimal(0) for item in self.items.all()), Decimal(0))
+
+
+class CaseNumberCounter(models.Model):
+    """The official case-number series: one counter a year, taken under a row lock."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
 
 
 class StatusLink(models.Model):
@@ -351,6 +405,8 @@ class ReportEvent(models.Model):
         ASSIGNED = "assigned", _("Assigned")
         MOVED = "moved", _("Moved to another queue")
         EVIDENCE_VIEWED = "evidence_viewed", _("Original evidence viewed")
+        VIEWED = "viewed", _("Report opened")
+        REMINDER = "reminder", _("Reminder sent")
         HANDED_OFF = "handed_off", _("Handed off to Traffic Control")
 
     report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="events")

@@ -2,7 +2,15 @@
 
 from modeltranslation.translator import TranslationOptions, register
 
-from .models import Question, QuestionChoice, Queue, ReportSubtype, ReportType
+from .models import (
+    Question,
+    QuestionChoice,
+    Queue,
+    ReferralReason,
+    RejectionReason,
+    ReportSubtype,
+    ReportType,
+)
 
 
 @register(Queue)
@@ -28,3 +36,13 @@ class QuestionTranslation(TranslationOptions):
 @register(QuestionChoice)
 class QuestionChoiceTranslation(TranslationOptions):
     fields = ("name",)
+
+
+@register(RejectionReason)
+class RejectionReasonTranslation(TranslationOptions):
+    fields = ("label", "explanation")
+
+
+@register(ReferralReason)
+class ReferralReasonTranslation(TranslationOptions):
+    fields = ("label", "explanation")

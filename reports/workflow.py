@@ -1,17 +1,32 @@
 """Every status a report can move to, and from where.
 
-One function per transition; each checks the table, saves with update_fields and writes one
-ReportEvent in the same transaction. Anything not in the table raises IllegalMove, which views turn
-into a message.
+One function per transition; each checks the table under a row lock, saves with update_fields and
+writes one ReportEvent in the same transaction; where the resident should hear of it, it queues the
+email through the outbox in that transaction too. Anything not in the table raises IllegalMove, which
+views turn into a message.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import ReportEvent, Status
+from . import notifications
+from .models import (
+    CaseNumberCounter,
+    Evidence,
+    Queue,
+    ReferralReason,
+    RejectionReason,
+    Report,
+    ReportEvent,
+    Status,
+)
 
 S = Status
 
@@ -41,10 +56,11 @@ ALLOWED_MOVES: dict[str, set[str]] = {
 }
 
 OPEN_STATUSES = frozenset(status for status, moves in ALLOWED_MOVES.items() if moves)
+CLOSED_STATUSES = frozenset(status for status, moves in ALLOWED_MOVES.items() if not moves)
 
 
 class IllegalMove(Exception):
-    def __init__(self, report, to_status: str):
+    def __init__(self, report: Report, to_status: str):
         self.report, self.to_status = report, to_status
         super().__init__(
             _("A report that is “%(current)s” cannot become “%(target)s”.")
@@ -52,13 +68,17 @@ class IllegalMove(Exception):
         )
 
 
-def check_move(report, to_status: str) -> None:
+class NotAllowed(Exception):
+    """A request that makes no sense for this report (a duplicate of itself, a move to its own queue)."""
+
+
+def check_move(report: Report, to_status: str) -> None:
     if to_status not in ALLOWED_MOVES[report.status]:
         raise IllegalMove(report, to_status)
 
 
 def record_event(
-    report,
+    report: Report,
     kind: str,
     *,
     by: AbstractBaseUser | None,
@@ -80,9 +100,22 @@ def record_event(
     )
 
 
+def lock(report: Report) -> None:
+    """Re-read the fields a transition decides on, under a row lock, so two clicks cannot both win."""
+    current = Report.objects.select_for_update().only("status", "queue_id", "assignee_id").get(pk=report.pk)
+    report.status, report.queue_id, report.assignee_id = current.status, current.queue_id, current.assignee_id
+
+
+def touched_by_staff(report: Report, by: AbstractBaseUser | None) -> list[str]:
+    if by is None or report.first_action_at:
+        return []
+    report.first_action_at = timezone.now()
+    return ["first_action_at"]
+
+
 @transaction.atomic
 def move(
-    report,
+    report: Report,
     to_status: str,
     *,
     by: AbstractBaseUser | None,
@@ -91,11 +124,16 @@ def move(
     is_public: bool = True,
     extra_fields: tuple[str, ...] = (),
 ) -> ReportEvent:
-    """The one place a status changes: check the table, save, write the event."""
+    """The one place a status changes: lock, check the table, save, write the event."""
+    lock(report)
     check_move(report, to_status)
     from_status = report.status
     report.status = to_status
-    report.save(update_fields=["status", "updated_at", *extra_fields])
+    fields = ["status", "updated_at", *extra_fields, *touched_by_staff(report, by)]
+    if to_status in CLOSED_STATUSES:
+        report.closed_at = timezone.now()
+        fields.append("closed_at")
+    report.save(update_fields=fields)
     return record_event(
         report,
         ReportEvent.Kind.STATUS_CHANGED,
@@ -106,3 +144,210 @@ def move(
         from_status=from_status,
         to_status=to_status,
     )
+
+
+# --- Working the queue -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def take_next(queue: Queue, *, by: AbstractBaseUser) -> Report | None:
+    """Assign the oldest unassigned open report of the queue to `by`.
+
+    SKIP LOCKED (PostgreSQL) lets two report takers pressing the button together get different
+    reports; SQLite's write lock serialises them instead.
+    """
+    report = (
+        Report.objects.select_for_update(skip_locked=True)
+        .filter(queue=queue, assignee__isnull=True, status__in=[S.SUBMITTED, S.IN_REVIEW])
+        .order_by("created_at", "id")
+        .first()
+    )
+    if report is None:
+        return None
+    assign(report, to=by, by=by)
+    if report.status == S.SUBMITTED:
+        move(report, S.IN_REVIEW, by=by)
+    return report
+
+
+@transaction.atomic
+def assign(report: Report, *, to: AbstractBaseUser | None, by: AbstractBaseUser) -> ReportEvent:
+    lock(report)
+    if report.status in CLOSED_STATUSES:
+        raise IllegalMove(report, report.status)
+    previous = report.assignee_id
+    report.assignee = to
+    report.save(update_fields=["assignee", "updated_at", *touched_by_staff(report, by)])
+    return record_event(
+        report,
+        ReportEvent.Kind.ASSIGNED,
+        by=by,
+        data={"from": previous, "to": to.pk if to else None, "to_name": to.get_username() if to else ""},
+    )
+
+
+def approve(report: Report, *, by: AbstractBaseUser, note: str = "") -> ReportEvent:
+    with transaction.atomic():
+        lock(report)
+        check_move(report, S.APPROVED)
+        report.case_number = next_case_number()
+        event = move(report, S.APPROVED, by=by, note=note, extra_fields=("case_number",))
+        notifications.queue_email(report, "report-approved", occasion=str(event.pk))
+    return event
+
+
+def next_case_number() -> str:
+    year = timezone.localdate().year
+    try:
+        with transaction.atomic():
+            counter, _ = CaseNumberCounter.objects.select_for_update().get_or_create(year=year)
+    except IntegrityError:  # another approval created this year's counter first
+        counter = CaseNumberCounter.objects.select_for_update().get(year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{settings.CASE_NUMBER_PREFIX}{year % 100:02d}-{counter.last:06d}"
+
+
+def request_info(report: Report, *, by: AbstractBaseUser, message: str) -> ReportEvent:
+    with transaction.atomic():
+        report.info_due_at = timezone.now() + timedelta(days=report.report_type.info_window_days)
+        report.info_reminder_sent_at = None
+        event = move(
+            report, S.NEEDS_INFO, by=by, note=message, extra_fields=("info_due_at", "info_reminder_sent_at")
+        )
+        notifications.queue_email(report, "info-requested", occasion=str(event.pk))
+    return event
+
+
+def receive_reply(report: Report, *, text: str, evidence: list[Evidence]) -> ReportEvent:
+    """The resident answered through the status link: back to the queue, marked as updated."""
+    with transaction.atomic():
+        report.resident_updated_at = timezone.now()
+        report.info_due_at = None
+        event = move(
+            report,
+            S.IN_REVIEW,
+            by=None,
+            note=text,
+            data={"evidence": [str(item.public_id) for item in evidence]},
+            extra_fields=("resident_updated_at", "info_due_at"),
+        )
+        Evidence.objects.bulk_create(evidence)
+    return event
+
+
+def remind_about_info(report: Report) -> ReportEvent | None:
+    with transaction.atomic():
+        lock(report)
+        if report.status != S.NEEDS_INFO or report.info_reminder_sent_at:
+            return None
+        report.info_reminder_sent_at = timezone.now()
+        report.save(update_fields=["info_reminder_sent_at", "updated_at"])
+        event = record_event(report, ReportEvent.Kind.REMINDER, by=None, is_public=True)
+        notifications.queue_email(report, "info-reminder", occasion=str(event.pk))
+    return event
+
+
+def close_unanswered(report: Report) -> ReportEvent:
+    with transaction.atomic():
+        event = move(
+            report, S.CLOSED, by=None, data={"reason": "no-reply"}, note=_("No answer was received in time.")
+        )
+        notifications.queue_email(report, "report-closed-no-reply", occasion=str(event.pk))
+    return event
+
+
+def reject(report: Report, *, by: AbstractBaseUser, reason: RejectionReason, note: str = "") -> ReportEvent:
+    with transaction.atomic():
+        event = move(report, S.REJECTED, by=by, note=note, data={"reason": reason.code})
+        notifications.queue_email(
+            report, "report-rejected", occasion=str(event.pk), extra={"reason": reason.code}
+        )
+    return event
+
+
+def refer_to_police(
+    report: Report, *, by: AbstractBaseUser, reason: ReferralReason, note: str = ""
+) -> ReportEvent:
+    with transaction.atomic():
+        event = move(report, S.REFERRED, by=by, note=note, data={"reason": reason.code})
+        notifications.queue_email(
+            report, "report-referred", occasion=str(event.pk), extra={"reason": reason.code}
+        )
+    return event
+
+
+def mark_duplicate(report: Report, *, by: AbstractBaseUser, original: Report) -> ReportEvent:
+    if original.pk == report.pk:
+        raise NotAllowed(_("A report cannot be a duplicate of itself."))
+    report.duplicate_of = original
+    return move(
+        report,
+        S.DUPLICATE,
+        by=by,
+        data={"original": original.tracking_number},
+        extra_fields=("duplicate_of",),
+    )
+
+
+def close(report: Report, *, by: AbstractBaseUser, note: str = "") -> ReportEvent:
+    return move(report, S.CLOSED, by=by, note=note)
+
+
+@transaction.atomic
+def move_to_queue(report: Report, *, by: AbstractBaseUser, queue: Queue, note: str = "") -> ReportEvent:
+    lock(report)
+    if report.status in CLOSED_STATUSES:
+        raise IllegalMove(report, report.status)
+    if queue.pk == report.queue_id:
+        raise NotAllowed(_("The report is already in that queue."))
+    previous = report.queue
+    report.queue, report.assignee = queue, None
+    report.save(update_fields=["queue", "assignee", "updated_at", *touched_by_staff(report, by)])
+    return record_event(
+        report, ReportEvent.Kind.MOVED, by=by, note=note, data={"from": previous.code, "to": queue.code}
+    )
+
+
+def add_note(report: Report, *, by: AbstractBaseUser, text: str) -> ReportEvent:
+    return record_event(report, ReportEvent.Kind.NOTE, by=by, note=text)
+
+
+# --- Reads worth recording ------------------------------------------------------------------------
+
+
+def record_view(report: Report, *, by: AbstractBaseUser) -> None:
+    """Staff opened the report: clears the "updated" mark and leaves a line in the access log."""
+    now = timezone.now()
+    Report.objects.filter(pk=report.pk).update(staff_seen_at=now)
+    report.staff_seen_at = now
+    record_event(report, ReportEvent.Kind.VIEWED, by=by)
+
+
+def record_evidence_access(evidence: Evidence, *, by: AbstractBaseUser, action: str) -> None:
+    record_event(
+        evidence.report,
+        ReportEvent.Kind.EVIDENCE_VIEWED,
+        by=by,
+        data={"evidence": str(evidence.public_id), "name": evidence.original_name, "action": action},
+    )
+
+
+# --- Beat jobs -------------------------------------------------------------------------------------------
+
+
+def due_info_requests() -> tuple[list[Report], list[Report]]:
+    """(reports whose reminder is due, reports whose window has closed)."""
+    now = timezone.now()
+    waiting = Report.objects.filter(status=S.NEEDS_INFO, info_due_at__isnull=False).select_related(
+        "report_type"
+    )
+    expired = [r for r in waiting if r.info_due_at <= now]
+    remind = [
+        r
+        for r in waiting
+        if r.info_due_at > now
+        and not r.info_reminder_sent_at
+        and r.info_due_at - timedelta(days=r.report_type.info_reminder_days) <= now
+    ]
+    return remind, expired

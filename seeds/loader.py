@@ -20,12 +20,22 @@ from django.contrib.auth.models import AbstractUser, Group, Permission
 from django.core.management.base import OutputWrapper
 from shapely.geometry import shape
 
-from reports.models import Question, QuestionChoice, Queue, ReportSubtype, ReportType, ServiceArea
+from reports.models import (
+    Question,
+    QuestionChoice,
+    Queue,
+    ReferralReason,
+    RejectionReason,
+    ReportSubtype,
+    ReportType,
+    ServiceArea,
+)
 
 SEEDS_DIR = Path(__file__).resolve().parent
 CATALOG_PATH = SEEDS_DIR / "catalog.json"
 BOUNDARY_PATH = SEEDS_DIR / "boundary.geojson"
 STAFF_PATH = SEEDS_DIR / "staff.json"
+REASONS_PATH = SEEDS_DIR / "reasons.json"
 
 LIST_DATATYPES = {Question.Datatype.SINGLEVALUELIST, Question.Datatype.MULTIVALUELIST}
 
@@ -217,6 +227,26 @@ def seed_choice(question: Question, entry: dict, order: int, *, where: str) -> Q
 
 
 # --- The city boundary ------------------------------------------------------------------------------
+
+
+def seed_reasons(path: Path = REASONS_PATH) -> int:
+    """The lists staff pick from when they reject a report or refer it to police."""
+    data = read_json(path)
+    count = 0
+    for key, model in (("rejection_reasons", RejectionReason), ("referral_reasons", ReferralReason)):
+        for order, entry in enumerate(data[key]):
+            where = f"{key} {entry.get('code')}"
+            check_keys(entry, {"code", "label", "explanation"}, where=where)
+            model.objects.update_or_create(
+                code=entry["code"],
+                defaults={
+                    "order": order,
+                    **translated("label", entry["label"], where=where),
+                    **translated("explanation", entry["explanation"], where=where),
+                },
+            )
+            count += 1
+    return count
 
 
 def seed_service_area(path: Path = BOUNDARY_PATH) -> ServiceArea:

@@ -2,12 +2,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from datetime import timedelta
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
+from django.db import connections
 from django.utils import timezone, translation
 
 from portal.celery import app as celery_app
@@ -108,10 +111,19 @@ def another_resident():
 def celery_worker(transactional_db):
     """A real Celery worker (in a thread) consuming from the configured broker."""
     celery_app.control.purge()  # nothing left over from an earlier run
+    task_postrun.connect(close_worker_connections)
     with start_worker(
         celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30, loglevel="WARNING"
     ) as worker:
         yield worker
+    task_postrun.disconnect(close_worker_connections)
+
+
+def close_worker_connections(**kwargs):
+    # The worker thread's own database connections; left open they would keep PostgreSQL from
+    # dropping the test database at the end.
+    if threading.current_thread() is not threading.main_thread():
+        connections.close_all()
 
 
 def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1):

@@ -27,13 +27,14 @@ def reset_producers() -> None:
 
 @contextmanager
 def broker_down():
-    original = celery_app.conf.broker_url
-    celery_app.conf.broker_url = UNREACHABLE_BROKER
+    # Producers send through broker_write_url, which Celery filled in from CELERY_BROKER_URL at start.
+    original = celery_app.conf.broker_write_url
+    celery_app.conf.broker_write_url = UNREACHABLE_BROKER
     reset_producers()
     try:
         yield
     finally:
-        celery_app.conf.broker_url = original
+        celery_app.conf.broker_write_url = original
         reset_producers()
 
 

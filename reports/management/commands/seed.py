@@ -27,6 +27,7 @@ class Command(BaseCommand):
             with translation.override(settings.LANGUAGE_CODE), transaction.atomic():
                 catalog = loader.seed_catalog()
                 area = loader.seed_service_area()
+                reasons = loader.seed_reasons()
                 groups = loader.seed_groups()
                 accounts = loader.seed_demo_users() if demo else None
                 if demo:
@@ -40,7 +41,7 @@ class Command(BaseCommand):
             f"Catalog: {catalog.queues} queues, {catalog.report_types} report types, "
             f"{catalog.subtypes} subtypes, {catalog.questions} questions, {catalog.choices} choices."
         )
-        self.stdout.write(f"Service area: {area.name}.")
+        self.stdout.write(f"Service area: {area.name}. Rejection and referral reasons: {reasons}.")
         self.stdout.write(f"Staff groups: {', '.join(group.name for group in groups)}.")
         if accounts:
             self.write_demo_accounts(accounts)

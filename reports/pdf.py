@@ -1,0 +1,414 @@
+"""The approved copy of a report as a PDF: what the resident hands to an insurer."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils import formats, timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+from fpdf import FPDF, FontFace
+from fpdf.enums import TableBordersLayout, XPos, YPos
+
+from .models import Evidence, Question, Report, ReportEvent, ReportType, Status
+
+# The core PDF fonts are latin-1, which already has ñ, á, ü, ¿ and ¡; typographic punctuation is not,
+# so it is swapped for its plain form. Core fonts need no font file, so this runs on any machine.
+PLAIN_PUNCTUATION = str.maketrans(
+    {
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "‘": "'",
+        "’": "'",
+        "‚": "'",
+        "—": "-",
+        "–": "-",
+        "‑": "-",
+        "…": "...",
+        "•": "-",
+        # Letters that do not decompose into a base letter and an accent.
+        "Ł": "L",
+        "ł": "l",
+        "Đ": "D",
+        "đ": "d",
+        "Œ": "OE",
+        "œ": "oe",
+        "\u202f": " ",
+        "\u2009": " ",
+        "\t": "    ",
+        "\r": "",
+    }
+)
+
+LINE = 5.0  # mm; body text line height
+LABEL_WIDTH = 50.0  # mm; the label column of the label/value rows
+INK = (20, 20, 20)
+MUTED = (90, 90, 90)
+HEADING = (16, 52, 96)
+RULE = (170, 170, 170)
+
+
+def latin1(text: str) -> str:
+    """Text the core fonts can show; other letters lose their accent, and what is left becomes "?"."""
+    text = unicodedata.normalize("NFC", str(text)).translate(PLAIN_PUNCTUATION)
+    try:
+        text.encode("latin-1")
+        return text
+    except UnicodeEncodeError:
+        return "".join(latin1_char(char) for char in text)
+
+
+def latin1_char(char: str) -> str:
+    if ord(char) < 256:
+        return char
+    if unicodedata.combining(char):
+        return ""
+    base = unicodedata.normalize("NFKD", char).encode("latin-1", "ignore").decode("latin-1")
+    return base or "?"
+
+
+class ReportPDF(FPDF):
+    MARGIN = 18.0  # mm
+
+    def __init__(self, *, running_title: str, footer_note: str, page_label: str) -> None:
+        super().__init__(format="letter", unit="mm")
+        self.running_title, self.footer_note, self.page_label = running_title, footer_note, page_label
+        self.set_margins(self.MARGIN, 16, self.MARGIN)
+        self.set_auto_page_break(True, margin=26)  # leaves room for the footer
+
+    def normalize_text(self, text: str) -> str:
+        # Every string fpdf2 writes passes here, so no label or resident's text can crash the render.
+        return super().normalize_text(latin1(text))
+
+    def header(self) -> None:
+        # Page 1 has the full title; later pages say which case they belong to, in case they get separated.
+        if self.page_no() == 1:
+            return
+        with self.page_margin():
+            self.set_font("helvetica", size=8)
+            self.set_text_color(*MUTED)
+            self.cell(0, 4, self.running_title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.ln(4)
+
+    def footer(self) -> None:
+        with self.page_margin():
+            self.set_y(-22)
+            self.set_draw_color(*RULE)
+            self.line(self.l_margin, self.y, self.w - self.r_margin, self.y)
+            self.ln(1.5)
+            self.set_font("helvetica", size=7.5)
+            self.set_text_color(*MUTED)
+            self.multi_cell(0, 3.5, self.footer_note, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            # fpdf2 puts the page count in place of its alias once the last page is known.
+            page = self.page_label % {"page": self.page_no(), "pages": self.str_alias_nb_pages}
+            self.cell(0, 4, page, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    @contextmanager
+    def page_margin(self) -> Iterator[None]:
+        # A page can break while a value column is indented; header and footer still span the page.
+        indented_margin = self.l_margin
+        self.set_left_margin(self.MARGIN)
+        try:
+            yield
+        finally:
+            self.set_left_margin(indented_margin)
+
+    def keep_space(self, height: float) -> None:
+        # Start a new page instead of leaving a heading or a label alone at the bottom.
+        if self.y + height > self.page_break_trigger:
+            self.add_page()
+
+
+def approved_report_pdf(report: Report) -> bytes:
+    with override(report.language):
+        pdf = new_document(report)
+        pdf.add_page()
+        write_title(pdf, report)
+        write_case(pdf, report)
+        write_when_where(pdf, report)
+        write_what(pdf, report)
+        write_answers(pdf, report)
+        write_description(pdf, report)
+        write_contact(pdf, report)
+        write_evidence(pdf, report)
+        return bytes(pdf.output())
+
+
+def new_document(report: Report) -> ReportPDF:
+    title = _("%(city)s 311 report") % {"city": settings.CITY_NAME}
+    case = report.case_number or report.tracking_number
+    pdf = ReportPDF(
+        running_title=f"{title} · {case}",
+        footer_note=footer_note(),
+        page_label=_("Page %(page)s of %(pages)s"),
+    )
+    pdf.set_title(f"{title} {case}")
+    pdf.set_author(f"{settings.CITY_NAME} 311")
+    pdf.set_lang(report.language)
+    return pdf
+
+
+def footer_note() -> str:
+    return _(
+        "This copy was produced by the %(city)s 311 online reporting system on %(date)s. "
+        "Verify it with the case number by calling %(phone)s."
+    ) % {"city": settings.CITY_NAME, "date": local_date(timezone.now()), "phone": settings.PHONE_311}
+
+
+# --- Formatting -----------------------------------------------------------------------------------------
+
+
+def local_time(value: datetime) -> str:
+    # Always the city's zone and named, whatever zone the request that asked for the copy had.
+    local = timezone.localtime(value, timezone.get_default_timezone())
+    return f"{formats.date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
+
+
+def local_date(value: datetime) -> str:
+    return formats.date_format(timezone.localtime(value, timezone.get_default_timezone()), "DATE_FORMAT")
+
+
+def money(value: Decimal) -> str:
+    # Cents kept: the insurer compares these figures with receipts.
+    return "$" + formats.number_format(value, 2, use_l10n=True, force_grouping=True)
+
+
+def approval_time(report: Report) -> datetime | None:
+    event = (
+        ReportEvent.objects.filter(report=report, to_status=Status.APPROVED)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return event.created_at if event else None
+
+
+# --- Building blocks --------------------------------------------------------------------------------------
+
+
+def heading(pdf: ReportPDF, text: str) -> None:
+    pdf.keep_space(6 + 3 * LINE)
+    pdf.ln(3)
+    pdf.set_font("helvetica", style="B", size=11)
+    pdf.set_text_color(*HEADING)
+    pdf.cell(0, 6, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_draw_color(*RULE)
+    pdf.line(pdf.l_margin, pdf.y, pdf.w - pdf.r_margin, pdf.y)
+    pdf.ln(1.5)
+
+
+def field_rows(pdf: ReportPDF, rows: Iterable[tuple[str, str]]) -> None:
+    for label, value in rows:
+        if value not in (None, ""):
+            field_row(pdf, label, str(value))
+
+
+def field_row(pdf: ReportPDF, label: str, value: str) -> None:
+    # The label sits beside the first line of its value; a long value runs on over a page break.
+    pdf.set_font("helvetica", style="B", size=9)
+    label_lines = pdf.multi_cell(LABEL_WIDTH - 2, LINE, label, align="L", dry_run=True, output="LINES")
+    pdf.keep_space(len(label_lines) * LINE)
+    top, page = pdf.y, pdf.page
+    pdf.set_text_color(*MUTED)
+    pdf.multi_cell(LABEL_WIDTH - 2, LINE, label, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    label_bottom = pdf.y
+    pdf.set_xy(pdf.l_margin + LABEL_WIDTH, top)
+    pdf.set_font("helvetica", size=9)
+    pdf.set_text_color(*INK)
+    with indented(pdf, LABEL_WIDTH):
+        pdf.multi_cell(0, LINE, value, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if pdf.page == page:
+        pdf.set_y(max(pdf.y, label_bottom))
+    pdf.ln(0.8)
+
+
+@contextmanager
+def indented(pdf: ReportPDF, by: float) -> Iterator[None]:
+    # Moving the margin, not just x, keeps text that runs onto a new page in its column.
+    pdf.set_left_margin(pdf.l_margin + by)
+    try:
+        yield
+    finally:
+        pdf.set_left_margin(pdf.l_margin - by)
+
+
+def paragraph(pdf: ReportPDF, text: str, *, size: float = 9, color: tuple[int, int, int] = INK) -> None:
+    pdf.set_font("helvetica", size=size)
+    pdf.set_text_color(*color)
+    pdf.multi_cell(0, LINE, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+# --- The sections -----------------------------------------------------------------------------------------
+
+
+def write_title(pdf: ReportPDF, report: Report) -> None:
+    pdf.set_font("helvetica", style="B", size=18)
+    pdf.set_text_color(*HEADING)
+    pdf.cell(
+        0, 9, _("%(city)s 311 report") % {"city": settings.CITY_NAME}, new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
+    pdf.set_font("helvetica", size=11)
+    pdf.set_text_color(*INK)
+    pdf.multi_cell(0, 6, report.subtype.name, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def write_case(pdf: ReportPDF, report: Report) -> None:
+    approved_at = approval_time(report)
+    heading(pdf, _("Your report"))
+    field_rows(
+        pdf,
+        [
+            (_("Case number"), report.case_number or ""),
+            (_("Tracking number"), report.tracking_number),
+            (_("Status"), report.get_status_display()),
+            (_("Approved on"), local_time(approved_at) if approved_at else ""),
+            (_("Type"), report.report_type.name),
+            (_("Category"), report.subtype.name),
+            (_("Filed"), local_time(report.created_at)),
+        ],
+    )
+
+
+def write_when_where(pdf: ReportPDF, report: Report) -> None:
+    heading(pdf, _("When and where"))
+    if report.is_parking:
+        when = [(_("When did you see it?"), local_time(report.occurred_from))]
+    else:
+        to = local_time(report.occurred_to) if report.occurred_to else ""
+        when = [(_("From"), local_time(report.occurred_from)), (_("To"), to)]
+    field_rows(pdf, [*when, (_("Address"), report.address), (_("Place details"), report.location_detail)])
+
+
+def write_what(pdf: ReportPDF, report: Report) -> None:
+    heading(pdf, _("What"))
+    form = report.report_type.form
+    if form == ReportType.Form.THEFT:
+        items_table(pdf, report)
+    elif form == ReportType.Form.DAMAGE:
+        cost = money(report.estimated_cost) if report.estimated_cost is not None else ""
+        field_rows(pdf, [(_("What was damaged?"), report.damaged_property), (_("Estimated cost"), cost)])
+    else:
+        field_rows(
+            pdf,
+            [
+                (_("License plate"), report.vehicle_plate),
+                (_("Plate state"), report.vehicle_state),
+                (_("Make"), report.vehicle_make),
+                (_("Color"), report.vehicle_colour),
+            ],
+        )
+
+
+def items_table(pdf: ReportPDF, report: Report) -> None:
+    items = list(report.items.all())
+    if not items:
+        return
+    pdf.set_font("helvetica", size=8.5)
+    pdf.set_text_color(*INK)
+    pdf.set_draw_color(*RULE)
+    with pdf.table(
+        col_widths=(6, 40, 26, 26, 16),
+        text_align=("RIGHT", "LEFT", "LEFT", "LEFT", "RIGHT"),
+        borders_layout=TableBordersLayout.HORIZONTAL_LINES,
+        headings_style=FontFace(emphasis="BOLD", fill_color=(235, 239, 245)),
+        line_height=4.5,
+        padding=(1, 1.5),
+    ) as table:
+        table.row(["#", _("Item"), _("Brand and model"), _("Serial number"), _("Value")])
+        for number, item in enumerate(items, start=1):
+            value = money(item.value) if item.value is not None else ""
+            table.row([str(number), item.description, item.brand_model, item.serial_number, value])
+        if any(item.value is not None for item in items):
+            total = table.row()
+            total.cell(_("Total"), colspan=4, align="RIGHT", style=FontFace(emphasis="BOLD"))
+            total.cell(money(report.items_total), style=FontFace(emphasis="BOLD"))
+
+
+def write_answers(pdf: ReportPDF, report: Report) -> None:
+    rows = answer_rows(report)
+    if rows:
+        heading(pdf, _("Details"))
+        field_rows(pdf, rows)
+
+
+def answer_rows(report: Report) -> list[tuple[str, str]]:
+    """(question label, answer) in the catalog's order, with choice names instead of their keys."""
+    questions = {q.code: q for q in report.report_type.questions.prefetch_related("choices")}
+    answered = {code: value for code, value in report.answers.items() if value not in (None, "", [])}
+    # Questions retired from the catalog keep their answers, shown under the code they were saved with.
+    codes = [code for code in questions if code in answered]
+    codes += [code for code in answered if code not in questions]
+    return [
+        (
+            questions[code].label if code in questions else code,
+            answer_text(questions.get(code), answered[code]),
+        )
+        for code in codes
+    ]
+
+
+def answer_text(question: Question | None, value: object) -> str:
+    names = {choice.key: choice.name for choice in question.choices.all()} if question else {}
+    if isinstance(value, list):
+        return ", ".join(names.get(str(v), str(v)) for v in value)
+    if question and question.datatype == Question.Datatype.DATETIME:
+        parsed = parse_datetime(str(value))
+        if parsed:
+            return local_time(parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed))
+    return names.get(str(value), str(value))
+
+
+def write_description(pdf: ReportPDF, report: Report) -> None:
+    if report.description.strip():
+        heading(pdf, _("Description"))
+        paragraph(pdf, report.description.strip())
+
+
+def write_contact(pdf: ReportPDF, report: Report) -> None:
+    # This copy goes to the resident who filed it, so their own contact details belong on it.
+    heading(pdf, _("About you"))
+    rows = [
+        (_("Your name"), report.contact_name),
+        (_("Your email"), report.contact_email),
+        (_("Phone"), report.contact_phone),
+    ]
+    if any(value for _label, value in rows):
+        field_rows(pdf, rows)
+    else:
+        paragraph(pdf, _("No contact details were given."), color=MUTED)
+
+
+def write_evidence(pdf: ReportPDF, report: Report) -> None:
+    heading(pdf, _("Photos and documents"))
+    files = list(report.evidence.all())
+    if not files:
+        paragraph(pdf, _("No photos or documents were added."), color=MUTED)
+        return
+    paragraph(
+        pdf,
+        _("The SHA-256 fingerprint identifies each original file exactly as it was uploaded."),
+        size=8,
+        color=MUTED,
+    )
+    for evidence in files:
+        evidence_entry(pdf, evidence)
+
+
+def evidence_entry(pdf: ReportPDF, evidence: Evidence) -> None:
+    pdf.keep_space(4 * LINE)
+    pdf.ln(1.5)
+    pdf.set_font("helvetica", style="B", size=9)
+    pdf.set_text_color(*INK)
+    pdf.multi_cell(0, LINE, evidence.original_name, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    uploaded = _("uploaded %(when)s") % {"when": local_time(evidence.created_at)}
+    paragraph(pdf, f"{evidence.content_type} · {filesizeformat(evidence.size)} · {uploaded}", size=8.5)
+    # Courier, so the hex reads unambiguously; it fits on one line and wraps only on narrow pages.
+    pdf.set_font("courier", size=7.5)
+    pdf.multi_cell(0, 4, f"SHA-256 {evidence.sha256}", align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
