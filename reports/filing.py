@@ -86,6 +86,7 @@ def file_report(
 ) -> Filed:
     """File the draft once. A resent submission of the same draft gets the report filed the first time."""
     with transaction.atomic():
+        # Lock only the draft row: PostgreSQL refuses FOR UPDATE on the nullable side of a join.
         draft = (
             Draft.objects.select_for_update(of=("self",))
             .select_related("report_type", "subtype")
