@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from .views import resident
+from .views import intake, resident, staff, staff_queue, staff_report, supervisor
 
 urlpatterns = [
     path("", resident.home, name="home"),
@@ -16,4 +16,9 @@ urlpatterns = [
         resident.status_evidence,
         name="report-status-evidence",
     ),
+    path("staff/", include(staff.urlpatterns)),
+    path("staff/queues/", include(staff_queue.urlpatterns)),
+    path("staff/reports/", include(staff_report.urlpatterns)),
+    path("staff/intake/", include(intake.urlpatterns)),
+    path("staff/figures/", include(supervisor.urlpatterns)),
 ]

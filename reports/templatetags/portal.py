@@ -19,3 +19,10 @@ def error_summary(*forms, extra_errors=()) -> dict:
         form is not None and form.is_bound and form.errors for form in forms
     )
     return {"forms": forms, "has_errors": has_errors, "extra_errors": extra_errors}
+
+
+@register.simple_tag
+def staff_queues(user):
+    from reports.access import workable_queues
+
+    return workable_queues(user) if user.is_authenticated else []

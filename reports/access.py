@@ -1,0 +1,80 @@
+"""Who may do what on the staff side. Every staff view goes through these, object by object.
+
+Roles are the seeded groups; what a role may do is the permissions the group holds (Report.Meta), so
+the admin can change a role without a code change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from .models import Queue, Report
+
+WORK_REPORT_QUEUE = "reports.work_report_queue"
+WORK_TRAFFIC_QUEUE = "reports.work_traffic_queue"
+FILE_FOR_CALLER = "reports.file_for_caller"
+SUPERVISE = "reports.supervise_queues"
+STAFF_PERMISSIONS = (WORK_REPORT_QUEUE, WORK_TRAFFIC_QUEUE, FILE_FOR_CALLER, SUPERVISE)
+QUEUE_PERMISSION = {Queue.Kind.REPORT_TAKERS: WORK_REPORT_QUEUE, Queue.Kind.TRAFFIC_CONTROL: WORK_TRAFFIC_QUEUE}
+
+
+def is_staff_member(user: AbstractBaseUser) -> bool:
+    return user.is_authenticated and user.is_active and any(user.has_perm(p) for p in STAFF_PERMISSIONS)
+
+
+def can_supervise(user: AbstractBaseUser) -> bool:
+    return user.has_perm(SUPERVISE)
+
+
+def can_file_for_caller(user: AbstractBaseUser) -> bool:
+    return user.has_perm(FILE_FOR_CALLER) or user.has_perm(SUPERVISE)
+
+
+def can_work_queue(user: AbstractBaseUser, queue: Queue) -> bool:
+    return user.has_perm(SUPERVISE) or user.has_perm(QUEUE_PERMISSION[queue.kind])
+
+
+def workable_queues(user: AbstractBaseUser) -> QuerySet[Queue]:
+    if user.has_perm(SUPERVISE):
+        return Queue.objects.order_by("name")
+    kinds = [kind for kind, perm in QUEUE_PERMISSION.items() if user.has_perm(perm)]
+    return Queue.objects.filter(kind__in=kinds).order_by("name")
+
+
+def staff_required(check: Callable[[AbstractBaseUser], bool] = is_staff_member):
+    """Anonymous visitors go to the sign-in page; signed-in people without the role get 403."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapper(request, *args, **kwargs):
+            if not is_staff_member(request.user) or not check(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def queue_for(user: AbstractBaseUser, code: str) -> Queue:
+    queue = get_object_or_404(Queue, code=code)
+    if not can_work_queue(user, queue):
+        raise PermissionDenied
+    return queue
+
+
+def report_for(user: AbstractBaseUser, tracking_number: str, queryset: QuerySet[Report] | None = None) -> Report:
+    """The report, if the user works its queue (or filed it for a caller); otherwise 403."""
+    queryset = queryset if queryset is not None else Report.objects.select_related("queue")
+    report = get_object_or_404(queryset, tracking_number=tracking_number.upper())
+    if not can_work_queue(user, report.queue) and report.filed_by_id != user.pk:
+        raise PermissionDenied
+    return report

@@ -1,0 +1,3 @@
+"""Filled in by the staff work for issue 3."""
+
+urlpatterns = []
