@@ -290,6 +290,7 @@ OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 12, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "reports.tasks.sweep_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
     "purge-abandoned-drafts": {"task": "reports.tasks.purge_abandoned_drafts", "schedule": 3600},
+    "follow-up-info-requests": {"task": "reports.tasks.follow_up_info_requests", "schedule": 900},
 }
 
 # --- Forms and pages -------------------------------------------------------------------------------

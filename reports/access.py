@@ -22,7 +22,10 @@ WORK_TRAFFIC_QUEUE = "reports.work_traffic_queue"
 FILE_FOR_CALLER = "reports.file_for_caller"
 SUPERVISE = "reports.supervise_queues"
 STAFF_PERMISSIONS = (WORK_REPORT_QUEUE, WORK_TRAFFIC_QUEUE, FILE_FOR_CALLER, SUPERVISE)
-QUEUE_PERMISSION = {Queue.Kind.REPORT_TAKERS: WORK_REPORT_QUEUE, Queue.Kind.TRAFFIC_CONTROL: WORK_TRAFFIC_QUEUE}
+QUEUE_PERMISSION = {
+    Queue.Kind.REPORT_TAKERS: WORK_REPORT_QUEUE,
+    Queue.Kind.TRAFFIC_CONTROL: WORK_TRAFFIC_QUEUE,
+}
 
 
 def is_staff_member(user: AbstractBaseUser) -> bool:
@@ -71,7 +74,9 @@ def queue_for(user: AbstractBaseUser, code: str) -> Queue:
     return queue
 
 
-def report_for(user: AbstractBaseUser, tracking_number: str, queryset: QuerySet[Report] | None = None) -> Report:
+def report_for(
+    user: AbstractBaseUser, tracking_number: str, queryset: QuerySet[Report] | None = None
+) -> Report:
     """The report, if the user works its queue (or filed it for a caller); otherwise 403."""
     queryset = queryset if queryset is not None else Report.objects.select_related("queue")
     report = get_object_or_404(queryset, tracking_number=tracking_number.upper())

@@ -11,4 +11,6 @@ def city(request: HttpRequest) -> dict:
         "PHONE_POLICE_NON_EMERGENCY": settings.PHONE_POLICE_NON_EMERGENCY,
         "PHONE_311": settings.PHONE_311,
         "PHONE_311_OUTSIDE": settings.PHONE_311_OUTSIDE,
+        "MAP_TILE_URL": settings.MAP_TILE_URL,
+        "MAP_ATTRIBUTION": settings.MAP_ATTRIBUTION,
     }

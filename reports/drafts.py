@@ -23,6 +23,7 @@ def start(
     channel: str,
     language: str,
     filed_by: AbstractBaseUser | None = None,
+    slot: str = "report",
 ) -> Draft:
     draft = Draft.objects.create(
         report_type=subtype.report_type,
@@ -32,12 +33,13 @@ def start(
         language=language,
         filed_by=filed_by,
     )
-    session[SESSION_KEY] = draft.key
+    session[f"{SESSION_KEY}:{slot}"] = draft.key
     return draft
 
 
-def current(session: SessionBase) -> Draft | None:
-    key = session.get(SESSION_KEY)
+def current(session: SessionBase, slot: str = "report") -> Draft | None:
+    # One draft per flow: a 311 agent's own web report does not collide with the caller's.
+    key = session.get(f"{SESSION_KEY}:{slot}")
     if not key:
         return None
     return (

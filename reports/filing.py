@@ -161,3 +161,14 @@ def evidence_rows(report: Report, uploads: list[StoredUpload], source: str) -> l
         )
         for upload in uploads
     ]
+
+
+def reply(report: Report, *, text: str, uploads: list[StoredUpload]) -> None:
+    """The resident's answer, with its evidence, back into the queue; stored files go if it fails."""
+    try:
+        workflow.receive_reply(
+            report, text=text, evidence=evidence_rows(report, uploads, Evidence.Source.REPLY)
+        )
+    except BaseException:
+        evidence.discard(uploads)
+        raise

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Question, ReportSubtype, ReportType, ServiceArea
+from .models import Channel, Question, ReportSubtype, ReportType, ServiceArea
 
 YES, NO, NOT_SURE = "yes", "no", "not_sure"
 YES_NO = [(NO, _("No")), (YES, _("Yes"))]
@@ -102,8 +102,15 @@ def yes_no(label: str, *, not_sure: bool = False) -> forms.ChoiceField:
 
 
 class EligibilityForm(forms.Form):
-    def __init__(self, *args, report_type: ReportType, **kwargs):
+    def __init__(self, *args, report_type: ReportType, assisted: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if assisted:
+            # A 311 agent reads the same questions to the caller and says how the caller reached us.
+            self.fields["channel"] = forms.ChoiceField(
+                label=_("How is the caller reporting?"),
+                choices=[(Channel.PHONE, Channel.PHONE.label), (Channel.WALK_IN, Channel.WALK_IN.label)],
+                widget=forms.RadioSelect,
+            )
         self.fields["in_danger"] = yes_no(_("Is anyone in danger or hurt right now?"))
         if report_type.asks_suspect_known:
             self.fields["happening_now"] = yes_no(
@@ -121,6 +128,9 @@ class EligibilityForm(forms.Form):
             self.fields["over_value_cap"] = yes_no(
                 _("Is the total value more than %(cap)s?") % {"cap": money(report_type.value_cap)}
             )
+
+    def answers(self) -> dict:
+        return {name: value for name, value in self.cleaned_data.items() if name != "channel"}
 
     def stop_reason(self) -> str | None:
         for stop in STOPS:
@@ -194,7 +204,9 @@ class DetailsForm(forms.Form):
     contact_email = forms.EmailField(label=_("Your email"), required=False)
     contact_phone = forms.CharField(label=_("Your phone number (optional)"), max_length=30, required=False)
 
-    def __init__(self, *args, report_type: ReportType, subtype: ReportSubtype, **kwargs):
+    def __init__(
+        self, *args, report_type: ReportType, subtype: ReportSubtype, assisted: bool = False, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.report_type, self.subtype = report_type, subtype
         self.kind = report_type.form
@@ -212,7 +224,7 @@ class DetailsForm(forms.Form):
             max_length=5000,
             widget=forms.Textarea(attrs={"rows": 5}),
         )
-        if report_type.email_required:
+        if report_type.email_required and not assisted:
             self.fields["contact_email"].required = True
             self.fields["contact_email"].help_text = _("We email you a copy of your report and its updates.")
             self.fields["contact_name"].required = True
@@ -220,6 +232,13 @@ class DetailsForm(forms.Form):
             self.fields["contact_email"].label = _("Your email (optional)")
             self.fields["contact_email"].help_text = _("Leave it empty to report anonymously.")
             self.fields["contact_name"].label = _("Your name (optional)")
+        if assisted:
+            self.fields["contact_name"].label = _("Caller's name (optional)")
+            self.fields["contact_email"].label = _("Caller's email (optional)")
+            self.fields["contact_email"].help_text = _(
+                "With an email the caller gets a copy and the updates."
+            )
+            self.fields["contact_phone"].label = _("Caller's phone number (optional)")
 
     def add_when_fields(self) -> None:
         if self.kind == ReportType.Form.PARKING:
@@ -418,9 +437,22 @@ class SubmitForm(forms.Form):
         error_messages={"required": _("Please confirm that the information is true.")},
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, assisted: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if assisted:
+            self.fields["confirm"].label = _("The caller confirmed that the information is true.")
         limit = settings.EVIDENCE_MAX_BYTES // (1024 * 1024)
         self.fields["files"].help_text = _(
             "JPEG, PNG, WebP or HEIC photos, or PDF receipts; up to %(count)d files of %(size)d MB each."
         ) % {"count": settings.EVIDENCE_MAX_FILES, "size": limit}
+
+
+class ReplyForm(forms.Form):
+    """The resident's answer to a request for more information, through the status link."""
+
+    text = forms.CharField(label=_("Your answer"), max_length=5000, widget=forms.Textarea(attrs={"rows": 5}))
+    files = MultipleFileField(
+        label=_("Add photos or documents (optional)"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": ACCEPTED_FILES}),
+    )

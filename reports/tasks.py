@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from . import drafts, notifications, outbox
+from . import drafts, notifications, outbox, workflow
 from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -34,3 +34,14 @@ def sweep_outbox() -> int:
 @shared_task
 def purge_abandoned_drafts() -> int:
     return drafts.purge_abandoned()
+
+
+@shared_task
+def follow_up_info_requests() -> int:
+    """Remind residents whose answer is due soon; close the reports whose window has passed."""
+    remind, expired = workflow.due_info_requests()
+    for report in remind:
+        workflow.remind_about_info(report)
+    for report in expired:
+        workflow.close_unanswered(report)
+    return len(remind) + len(expired)

@@ -1,16 +1,18 @@
 from django.urls import include, path
 
-from .views import intake, resident, staff, staff_queue, staff_report, supervisor
+from .views import filing, intake, resident, staff, staff_queue, staff_report, supervisor
 
 urlpatterns = [
     path("", resident.home, name="home"),
-    path("report/", resident.start, name="report-start"),
-    path("report/new/<slug:subtype_code>/", resident.eligibility, name="report-eligibility"),
-    path("report/stop/<slug:reason>/", resident.stop, name="report-stop"),
-    path("report/details/", resident.details, name="report-details"),
-    path("report/review/", resident.review, name="report-review"),
-    path("report/submitted/", resident.submitted, name="report-submitted"),
+    path("report/", filing.start, name="report-start"),
+    path("report/new/<slug:subtype_code>/", filing.eligibility, name="report-eligibility"),
+    path("report/stop/<slug:reason>/", filing.stop, name="report-stop"),
+    path("report/details/", filing.details, name="report-details"),
+    path("report/review/", filing.review, name="report-review"),
+    path("report/submitted/", filing.submitted, name="report-submitted"),
     path("status/<str:token>/", resident.status, name="report-status"),
+    path("status/<str:token>/reply/", resident.status_reply, name="report-status-reply"),
+    path("status/<str:token>/report.pdf", resident.status_pdf, name="report-status-pdf"),
     path(
         "status/<str:token>/evidence/<uuid:public_id>/<slug:variant>/",
         resident.status_evidence,

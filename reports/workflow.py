@@ -123,6 +123,7 @@ def move(
     data: dict | None = None,
     is_public: bool = True,
     extra_fields: tuple[str, ...] = (),
+    kind: str = ReportEvent.Kind.STATUS_CHANGED,
 ) -> ReportEvent:
     """The one place a status changes: lock, check the table, save, write the event."""
     lock(report)
@@ -136,7 +137,7 @@ def move(
     report.save(update_fields=fields)
     return record_event(
         report,
-        ReportEvent.Kind.STATUS_CHANGED,
+        kind,
         by=by,
         note=note,
         data=data,
@@ -192,7 +193,7 @@ def approve(report: Report, *, by: AbstractBaseUser, note: str = "") -> ReportEv
         check_move(report, S.APPROVED)
         report.case_number = next_case_number()
         event = move(report, S.APPROVED, by=by, note=note, extra_fields=("case_number",))
-        notifications.queue_email(report, "report-approved", occasion=str(event.pk))
+        notifications.queue_email(report, "report-approved", event=event)
     return event
 
 
@@ -215,7 +216,7 @@ def request_info(report: Report, *, by: AbstractBaseUser, message: str) -> Repor
         event = move(
             report, S.NEEDS_INFO, by=by, note=message, extra_fields=("info_due_at", "info_reminder_sent_at")
         )
-        notifications.queue_email(report, "info-requested", occasion=str(event.pk))
+        notifications.queue_email(report, "info-requested", event=event)
     return event
 
 
@@ -231,6 +232,7 @@ def receive_reply(report: Report, *, text: str, evidence: list[Evidence]) -> Rep
             note=text,
             data={"evidence": [str(item.public_id) for item in evidence]},
             extra_fields=("resident_updated_at", "info_due_at"),
+            kind=ReportEvent.Kind.RESIDENT_REPLY,
         )
         Evidence.objects.bulk_create(evidence)
     return event
@@ -244,7 +246,7 @@ def remind_about_info(report: Report) -> ReportEvent | None:
         report.info_reminder_sent_at = timezone.now()
         report.save(update_fields=["info_reminder_sent_at", "updated_at"])
         event = record_event(report, ReportEvent.Kind.REMINDER, by=None, is_public=True)
-        notifications.queue_email(report, "info-reminder", occasion=str(event.pk))
+        notifications.queue_email(report, "info-reminder", event=event)
     return event
 
 
@@ -253,16 +255,14 @@ def close_unanswered(report: Report) -> ReportEvent:
         event = move(
             report, S.CLOSED, by=None, data={"reason": "no-reply"}, note=_("No answer was received in time.")
         )
-        notifications.queue_email(report, "report-closed-no-reply", occasion=str(event.pk))
+        notifications.queue_email(report, "report-closed-no-reply", event=event)
     return event
 
 
 def reject(report: Report, *, by: AbstractBaseUser, reason: RejectionReason, note: str = "") -> ReportEvent:
     with transaction.atomic():
         event = move(report, S.REJECTED, by=by, note=note, data={"reason": reason.code})
-        notifications.queue_email(
-            report, "report-rejected", occasion=str(event.pk), extra={"reason": reason.code}
-        )
+        notifications.queue_email(report, "report-rejected", event=event, extra={"reason": reason.code})
     return event
 
 
@@ -271,9 +271,7 @@ def refer_to_police(
 ) -> ReportEvent:
     with transaction.atomic():
         event = move(report, S.REFERRED, by=by, note=note, data={"reason": reason.code})
-        notifications.queue_email(
-            report, "report-referred", occasion=str(event.pk), extra={"reason": reason.code}
-        )
+        notifications.queue_email(report, "report-referred", event=event, extra={"reason": reason.code})
     return event
 
 

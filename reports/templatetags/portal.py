@@ -26,3 +26,11 @@ def staff_queues(user):
     from reports.access import workable_queues
 
     return workable_queues(user) if user.is_authenticated else []
+
+
+@register.filter
+def person(user) -> str:
+    """A staff member as colleagues know them: full name, else username; empty for nobody."""
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()

@@ -26,7 +26,9 @@ def home(request):
 urlpatterns = [
     path(
         "login/",
-        auth_views.LoginView.as_view(template_name="reports/staff/login.html", redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            template_name="reports/staff/login.html", redirect_authenticated_user=True
+        ),
         name="staff-login",
     ),
     path("logout/", auth_views.LogoutView.as_view(next_page="staff-login"), name="staff-logout"),

@@ -1,3 +1,248 @@
-"""Filled in by the staff work for issue 3."""
+"""The staff report page: what the resident gave, the evidence, the timeline, and the actions."""
 
-urlpatterns = []
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from reports import access, evidence, staff_forms, workflow
+from reports.forms import EligibilityForm, questions_for
+from reports.models import Queue, Report, ReportEvent
+
+# The access log (who opened what) is kept apart from the working timeline on the page.
+ACCESS_KINDS = {ReportEvent.Kind.VIEWED, ReportEvent.Kind.EVIDENCE_VIEWED}
+
+
+@dataclass(frozen=True)
+class Action:
+    form: type
+    run: Any  # (report, cleaned_data, user) -> None
+    done: str
+    supervisors_only: bool = False
+
+
+ACTIONS = {
+    "assign-me": Action(
+        staff_forms.forms.Form,
+        lambda r, d, u: workflow.assign(r, to=u, by=u),
+        gettext_lazy("Assigned to you."),
+    ),
+    "assign": Action(
+        staff_forms.AssignForm,
+        lambda r, d, u: workflow.assign(r, to=d["assignee"], by=u),
+        gettext_lazy("Assignment changed."),
+        supervisors_only=True,
+    ),
+    "approve": Action(
+        staff_forms.ApproveForm,
+        lambda r, d, u: workflow.approve(r, by=u, note=d["note"]),
+        gettext_lazy("Approved. The resident gets the case number and the PDF by email."),
+    ),
+    "request-info": Action(
+        staff_forms.RequestInfoForm,
+        lambda r, d, u: workflow.request_info(r, by=u, message=d["note"]),
+        gettext_lazy("The resident has been asked for more information."),
+    ),
+    "reject": Action(
+        staff_forms.RejectForm,
+        lambda r, d, u: workflow.reject(r, by=u, reason=d["reason"], note=d["note"]),
+        gettext_lazy("Rejected. The resident has been told why."),
+    ),
+    "refer": Action(
+        staff_forms.ReferForm,
+        lambda r, d, u: workflow.refer_to_police(r, by=u, reason=d["reason"], note=d["note"]),
+        gettext_lazy("Referred to police. The resident has been told how to reach them."),
+    ),
+    "duplicate": Action(
+        staff_forms.DuplicateForm,
+        lambda r, d, u: workflow.mark_duplicate(r, by=u, original=d["original"]),
+        gettext_lazy("Marked as a duplicate."),
+    ),
+    "move": Action(
+        staff_forms.MoveForm,
+        lambda r, d, u: workflow.move_to_queue(r, by=u, queue=d["queue"], note=d["note"]),
+        gettext_lazy("Moved to the other queue."),
+    ),
+    "close": Action(
+        staff_forms.CloseForm,
+        lambda r, d, u: workflow.close(r, by=u, note=d["note"]),
+        gettext_lazy("Closed."),
+    ),
+    "note": Action(
+        staff_forms.NoteForm,
+        lambda r, d, u: workflow.add_note(r, by=u, text=d["note"]),
+        gettext_lazy("Note added."),
+    ),
+}
+
+
+def report_page_queryset():
+    return Report.objects.select_related(
+        "report_type", "subtype", "queue", "assignee", "filed_by", "duplicate_of"
+    ).prefetch_related(
+        "items",
+        "evidence",
+        Prefetch("events", queryset=ReportEvent.objects.select_related("actor").order_by("created_at", "id")),
+    )
+
+
+def staff_for(queue: Queue):
+    codename = access.QUEUE_PERMISSION[queue.kind].split(".")[1]
+    allowed = Q(groups__permissions__codename__in=[codename, "supervise_queues"]) | Q(
+        user_permissions__codename__in=[codename, "supervise_queues"]
+    )
+    return get_user_model().objects.filter(allowed, is_active=True).distinct().order_by("username")
+
+
+def eligibility_rows(report: Report) -> list[tuple[str, str]]:
+    form = EligibilityForm(report_type=report.report_type)
+    rows = []
+    for name, answer in report.eligibility.items():
+        field = form.fields.get(name)
+        if field is not None:
+            rows.append((field.label, dict(field.choices).get(answer, answer)))
+    return rows
+
+
+def answer_rows(report: Report) -> list[tuple[str, str]]:
+    rows = []
+    for question in questions_for(report.report_type, report.subtype):
+        value = report.answers.get(question.code)
+        if value in (None, "", []):
+            continue
+        names = {choice.key: choice.name for choice in question.choices.all()}
+        values = value if isinstance(value, list) else [value]
+        rows.append((question.label, ", ".join(str(names.get(v, v)) for v in values)))
+    return rows
+
+
+def action_forms(report: Report) -> dict:
+    """One empty form per action, keyed for templates (request_info, not request-info)."""
+    forms = {
+        name.replace("-", "_"): action.form()
+        for name, action in ACTIONS.items()
+        if action.form not in (staff_forms.forms.Form, staff_forms.AssignForm)
+    }
+    forms["assign"] = staff_forms.AssignForm(
+        staff=staff_for(report.queue), initial={"assignee": report.assignee}
+    )
+    return forms
+
+
+@require_GET
+@access.staff_required()
+def report_detail(request, tracking_number):
+    report = access.report_for(request.user, tracking_number, report_page_queryset())
+    workflow.record_view(report, by=request.user)
+    events = list(report.events.all())
+    allowed = workflow.ALLOWED_MOVES[report.status]
+    return render(
+        request,
+        "reports/staff/report.html",
+        {
+            "report": report,
+            "timeline": [e for e in events if e.kind not in ACCESS_KINDS],
+            "access_log": [e for e in events if e.kind in ACCESS_KINDS],
+            "eligibility": eligibility_rows(report),
+            "answers": answer_rows(report),
+            "forms": action_forms(report),
+            "can_act": access.can_work_queue(request.user, report.queue),
+            "can_supervise": access.can_supervise(request.user),
+            "allowed": {status.value for status in workflow.Status if status in allowed},
+            "is_open": report.status in workflow.OPEN_STATUSES,
+        },
+    )
+
+
+@require_POST
+@access.staff_required()
+def report_action(request, tracking_number, action):
+    report = access.report_for(request.user, tracking_number)
+    if action not in ACTIONS:
+        raise Http404
+    spec = ACTIONS[action]
+    if not access.can_work_queue(request.user, report.queue) or (
+        spec.supervisors_only and not access.can_supervise(request.user)
+    ):
+        raise PermissionDenied
+    kwargs = {"staff": staff_for(report.queue)} if spec.form is staff_forms.AssignForm else {}
+    form = spec.form(request.POST, **kwargs)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+        return redirect("staff-report-detail", report.tracking_number)
+    try:
+        spec.run(report, form.cleaned_data, request.user)
+    except (workflow.IllegalMove, workflow.NotAllowed) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, spec.done)
+    return redirect("staff-report-detail", report.tracking_number)
+
+
+@require_GET
+@access.staff_required()
+def evidence_file(request, tracking_number, public_id, variant):
+    report = access.report_for(request.user, tracking_number)
+    item = get_object_or_404(report.evidence, public_id=public_id)
+    if variant == "original":
+        workflow.record_evidence_access(item, by=request.user, action="download")
+        response = FileResponse(
+            evidence.open_stored(item.original.name),
+            as_attachment=True,
+            filename=item.original_name,
+            content_type=item.content_type,
+        )
+    else:
+        name = {"thumb": item.thumbnail.name, "view": item.derived.name}.get(variant)
+        if not name:
+            raise Http404
+        response = FileResponse(evidence.open_stored(name), content_type="image/jpeg")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+@access.staff_required()
+def verify_evidence(request, tracking_number, public_id):
+    report = access.report_for(request.user, tracking_number)
+    item = get_object_or_404(report.evidence, public_id=public_id)
+    digest = evidence.sha256_of_stored(item.original.name)
+    workflow.record_evidence_access(item, by=request.user, action="verify")
+    if digest == item.sha256:
+        messages.success(
+            request, _("“%(name)s” is unchanged: its SHA-256 matches.") % {"name": item.original_name}
+        )
+    else:
+        messages.error(
+            request,
+            _("“%(name)s” does NOT match its recorded SHA-256 (now %(digest)s).")
+            % {"name": item.original_name, "digest": digest},
+        )
+    return redirect("staff-report-detail", report.tracking_number)
+
+
+urlpatterns = [
+    path("<str:tracking_number>/", report_detail, name="staff-report-detail"),
+    path("<str:tracking_number>/act/<slug:action>/", report_action, name="staff-report-action"),
+    path(
+        "<str:tracking_number>/evidence/<uuid:public_id>/verify/",
+        verify_evidence,
+        name="staff-evidence-verify",
+    ),
+    path(
+        "<str:tracking_number>/evidence/<uuid:public_id>/<slug:variant>/",
+        evidence_file,
+        name="staff-evidence",
+    ),
+]
