@@ -6,11 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 
-from reports.models import Report
+from reports.models import Draft, Report
 
 from . import samples
 from .conftest import past, require
+from .flows import file_report
 
 CHROMIUM = "/usr/bin/chromium"
 PHONE = {"width": 360, "height": 740}
@@ -101,3 +103,53 @@ def test_it_files_the_same_report_in_spanish(phone, tmp_path):
     assert "seguimiento" in phone.inner_text("main").lower()
     report = Report.objects.get()
     assert report.tracking_number == tracking_number and report.language == "es"
+
+
+def test_a_report_taker_and_a_resident_work_a_report_to_approval(
+    browser, live_server, catalog, report_taker, settings, client, tmp_path
+):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    file_report(client, "theft-from-vehicle")
+    report = Report.objects.get()
+    status_url = live_server.url + reverse("report-status", args=[Draft.objects.get().status_token])
+
+    desk = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    desk.goto(live_server.url + reverse("staff-login"))
+    desk.fill("#id_username", report_taker.username)
+    desk.fill("#id_password", "a-long-test-password")
+    desk.locator("main button[type=submit]").click()
+    desk.goto(live_server.url + reverse("staff-queue", args=["theft-damage"]))
+    desk.locator("form[action$='take-next/'] button").click()
+    desk.wait_for_selector("[data-tracking-number]")
+    assert desk.inner_text("[data-tracking-number]") == report.tracking_number
+    desk.locator("summary", has_text="Ask the resident for more information").click()
+    desk.fill("form[action$='/act/request-info/'] textarea", "Please send a photo of the broken window.")
+    desk.locator("form[action$='/act/request-info/'] button").click()
+    desk.wait_for_selector("text=The resident has been asked for more information.")
+
+    phone = browser.new_context(viewport=PHONE, is_mobile=True, accept_downloads=True).new_page()
+    phone.goto(status_url)
+    assert "Please send a photo of the broken window." in phone.inner_text("main")
+    photo = tmp_path / "window.jpg"
+    photo.write_bytes(samples.jpeg_bytes())
+    phone.fill("#id_text", "Here is the window.")
+    phone.set_input_files("input[type=file]", str(photo))
+    phone.locator("[data-submit-once]").click()
+    phone.wait_for_selector("text=Your answer was added to the report")
+
+    desk.reload()
+    assert "Updated by resident" in desk.inner_text("h1")
+    desk.locator("summary", has_text="Approve").click()
+    desk.locator("form[action$='/act/approve/'] button").click()
+    desk.wait_for_selector("text=Approved.")
+
+    phone.reload()
+    with phone.expect_download() as download:
+        phone.locator("[data-report-pdf]").click()
+    pdf = Path(download.value.path()).read_bytes()
+    report.refresh_from_db()
+    assert pdf.startswith(b"%PDF-") and report.status == "approved" and report.case_number
+    assert report.evidence.filter(source="reply").count() == 1

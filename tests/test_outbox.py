@@ -131,3 +131,20 @@ def test_it_renders_the_confirmation_in_the_residents_language(client, catalog):
     assert outbox.process(OutboxMessage.objects.get().pk, tasks.HANDLERS) == "done"
     assert len(mail.outbox) == 1
     assert report.tracking_number in mail.outbox[0].subject
+
+
+@pytest.mark.worker
+def test_it_emails_the_resident_once_when_staff_act(celery_worker, client, catalog, report_taker):
+    from reports import workflow
+
+    file_report(client, "damage-other")
+    report = Report.objects.get()
+    workflow.request_info(report, by=report_taker, message="Which door was it?")
+
+    def asked() -> list:
+        return [m for m in mail.outbox if "more information" in m.subject]
+
+    assert wait_for(asked)
+    assert wait_for(lambda: not OutboxMessage.objects.filter(state="pending").exists())
+    time.sleep(1)
+    assert len(asked()) == 1 and "Which door was it?" in asked()[0].body

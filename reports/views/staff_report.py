@@ -142,6 +142,7 @@ def action_forms(report: Report) -> dict:
 @access.staff_required()
 def report_detail(request, tracking_number):
     report = access.report_for(request.user, tracking_number, report_page_queryset())
+    updated_by_resident = report.updated_by_resident  # before this visit counts as having looked
     workflow.record_view(report, by=request.user)
     events = list(report.events.all())
     allowed = workflow.ALLOWED_MOVES[report.status]
@@ -150,6 +151,7 @@ def report_detail(request, tracking_number):
         "reports/staff/report.html",
         {
             "report": report,
+            "updated_by_resident": updated_by_resident,
             "timeline": [e for e in events if e.kind not in ACCESS_KINDS],
             "access_log": [e for e in events if e.kind in ACCESS_KINDS],
             "eligibility": eligibility_rows(report),

@@ -1,0 +1,99 @@
+"""Every staff URL against every persona, including report takers against another queue's report.
+
+The matrix is checked against the URL patterns themselves: a new staff URL without a rule here fails.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from reports.models import Report
+
+from . import samples
+from .flows import file_report
+
+pytestmark = pytest.mark.django_db
+
+STAFF = {"report_taker", "agent_311", "traffic_agent", "supervisor"}
+THEFT_QUEUE = {"report_taker", "supervisor"}
+TRAFFIC_QUEUE = {"traffic_agent", "supervisor"}
+INTAKE = {"agent_311", "supervisor"}
+SUPERVISORS = {"supervisor"}
+PUBLIC = {"staff-login", "staff-logout"}
+
+
+def staff_url_names(resolver: URLResolver | None = None, prefix: str = "") -> set[str]:
+    names = set()
+    for entry in (resolver or get_resolver()).url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            names |= staff_url_names(entry, route)
+        elif isinstance(entry, URLPattern) and route.startswith("staff/") and entry.name:
+            names.add(entry.name)
+    return names - PUBLIC
+
+
+@pytest.fixture
+def reports(client, catalog):
+    photo = samples.upload("a.jpg", samples.jpeg_bytes(), "image/jpeg")
+    file_report(client, "theft-other", files=[photo])
+    file_report(client, "parking-fire-hydrant", files=[samples.upload("b.jpg", samples.jpeg_bytes(), "image/jpeg")])
+    theft = Report.objects.get(queue__code="theft-damage")
+    parking = Report.objects.get(queue__code="traffic-control")
+    return theft, parking
+
+
+def cases(theft: Report, parking: Report) -> list[tuple[str, str, str, set[str]]]:
+    """(url name, method, url, personas let in)."""
+    rows = [("staff-home", "get", reverse("staff-home"), STAFF)]
+    for queue, allowed in (("theft-damage", THEFT_QUEUE), ("traffic-control", TRAFFIC_QUEUE)):
+        rows += [
+            ("staff-queue", "get", reverse("staff-queue", args=[queue]), allowed),
+            ("staff-take-next", "post", reverse("staff-take-next", args=[queue]), allowed),
+            ("staff-queue-export", "get", reverse("staff-queue-export", args=[queue]), SUPERVISORS),
+        ]
+    for report, allowed in ((theft, THEFT_QUEUE), (parking, TRAFFIC_QUEUE)):
+        number, evidence = report.tracking_number, report.evidence.get().public_id
+        rows += [
+            ("staff-report-detail", "get", reverse("staff-report-detail", args=[number]), allowed),
+            ("staff-report-action", "post", reverse("staff-report-action", args=[number, "note"]), allowed),
+            ("staff-evidence", "get", reverse("staff-evidence", args=[number, evidence, "thumb"]), allowed),
+            ("staff-evidence-verify", "post", reverse("staff-evidence-verify", args=[number, evidence]), allowed),
+        ]
+    for name in ("intake-start", "intake-details", "intake-review", "intake-submitted"):
+        rows.append((name, "get", reverse(name), INTAKE))
+    rows += [
+        ("intake-eligibility", "get", reverse("intake-eligibility", args=["theft-other"]), INTAKE),
+        ("intake-stop", "get", reverse("intake-stop", args=["emergency"]), INTAKE),
+        ("staff-dashboard", "get", reverse("staff-dashboard"), SUPERVISORS),
+        ("staff-dashboard-csv", "get", reverse("staff-dashboard-csv"), SUPERVISORS),
+    ]
+    return rows
+
+
+def test_it_has_a_rule_for_every_staff_url(reports):
+    assert {name for name, *_ in cases(*reports)} == staff_url_names()
+
+
+@pytest.mark.parametrize("persona", ["anonymous", "resident_with_link", *sorted(STAFF)])
+def test_it_lets_in_only_the_right_persona(request, reports, persona, client):
+    if persona == "anonymous":
+        browser = Client()
+    elif persona == "resident_with_link":
+        browser = client  # the resident who filed both reports, with their session and status links
+    else:
+        browser = Client()
+        browser.force_login(request.getfixturevalue(persona))
+    login = reverse("staff-login")
+    for name, method, url, allowed in cases(*reports):
+        response = getattr(browser, method)(url, {"note": "checked"} if method == "post" else None)
+        where = f"{persona} {method.upper()} {url}"
+        if persona in allowed:
+            assert response.status_code in (200, 302), where
+            assert not response.get("Location", "").startswith(login), where
+        elif persona in STAFF:
+            assert response.status_code == 403, where
+        else:
+            assert response.status_code == 302 and response["Location"].startswith(login), where
