@@ -28,8 +28,8 @@ seed: migrate
 run: seed static
 	@echo
 	@echo "  The portal:      http://127.0.0.1:8000"
-	@echo "  Staff sign-in:   http://127.0.0.1:8000/staff/  (accounts above, password demo-pass-311)
-	@echo "  Catalog admin:   http://127.0.0.1:8000/admin/  (sign in as admin)""
+	@echo "  Staff sign-in:   http://127.0.0.1:8000/staff/  (accounts above, password demo-pass-311)"
+	@echo "  Catalog admin:   http://127.0.0.1:8000/admin/  (sign in as admin)"
 	@echo "  Emails sent:     var/mail/  (one file per message)"
 	@echo "  Stop everything: Ctrl-C"
 	@echo

@@ -276,6 +276,38 @@ class Report(models.Model):
             models.Index(fields=["queue", "status", "created_at"], name="report_queue_page"),
             # Parking duplicates: an open report for the same plate in the last day.
             models.Index(fields=["vehicle_plate", "created_at"], name="report_plate_recent"),
+            # queries.queue_page, open reports oldest or newest first: the keyset walks (created_at, id)
+            # in one queue. Partial, so the closed reports of past months are not scanned past to reach
+            # the open ones. The statuses are workflow.OPEN_STATUSES; a test keeps the two equal.
+            models.Index(
+                fields=["queue", "created_at", "id"],
+                condition=models.Q(
+                    status__in=[
+                        Status.SUBMITTED,
+                        Status.IN_REVIEW,
+                        Status.NEEDS_INFO,
+                        Status.DISPATCHED,
+                        Status.ON_SCENE,
+                    ]
+                ),
+                name="report_queue_open_created",
+            ),
+            # queries.queue_page, open reports by SLA due time: the keyset walks (sla_due_at, id).
+            models.Index(
+                fields=["queue", "sla_due_at", "id"],
+                condition=models.Q(
+                    status__in=[
+                        Status.SUBMITTED,
+                        Status.IN_REVIEW,
+                        Status.NEEDS_INFO,
+                        Status.DISPATCHED,
+                        Status.ON_SCENE,
+                    ]
+                ),
+                name="report_queue_open_sla",
+            ),
+            # queries.queue_page with every status ("all"), and the CSV export of it.
+            models.Index(fields=["queue", "created_at", "id"], name="report_queue_created"),
         ]
         permissions = [
             ("work_report_queue", "Can work the theft and damage queue"),

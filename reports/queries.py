@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+import base64
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
-from .models import Report, ReportEvent, ReportSubtype, ReportType
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from .models import Queue, Report, ReportEvent, ReportSubtype, ReportType
+from .workflow import OPEN_STATUSES
 
 
 def catalog() -> QuerySet[ReportType]:
@@ -15,3 +23,146 @@ def catalog() -> QuerySet[ReportType]:
 
 def public_timeline(report: Report) -> QuerySet[ReportEvent]:
     return report.events.filter(is_public=True).order_by("created_at", "id")
+
+
+# --- The staff queue page ------------------------------------------------------------------------
+# Keyset pagination: a page is "the next N rows after the last one seen" in (sort key, id) order, so
+# a page deep in the table costs what the first one does (an index range scan, never an OFFSET).
+
+# sort name -> (the column the keyset walks, newest first?)
+QUEUE_SORTS: dict[str, tuple[str, bool]] = {
+    "oldest": ("created_at", False),
+    "newest": ("created_at", True),
+    "sla": ("sla_due_at", False),
+}
+OPEN, ALL = "open", "all"
+ME, UNASSIGNED, ANYONE = "me", "unassigned", "anyone"
+
+
+class InvalidCursor(ValueError):
+    """A page link whose cursor was cut short, edited by hand or made for another sort."""
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    sort: str = "oldest"
+    report_type: ReportType | None = None
+    subtype: ReportSubtype | None = None
+    status: str = OPEN  # OPEN, ALL or one Status value
+    assigned: str = ANYONE
+    created_from: date | None = None
+    created_to: date | None = None
+    search: str = ""
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[Report]
+    next_cursor: str | None
+
+    @property
+    def has_more(self) -> bool:
+        return self.next_cursor is not None
+
+
+def queue_reports(queue: Queue, filters: QueueFilters, *, user: AbstractBaseUser) -> QuerySet[Report]:
+    """The queue's reports that pass the filters, in the chosen order, with what a row shows."""
+    field, newest_first = QUEUE_SORTS[filters.sort]
+    reports = Report.objects.filter(queue=queue, **status_lookup(filters.status))
+    if filters.report_type:
+        reports = reports.filter(report_type=filters.report_type)
+    if filters.subtype:
+        reports = reports.filter(subtype=filters.subtype)
+    if filters.assigned == ME:
+        reports = reports.filter(assignee=user)
+    elif filters.assigned == UNASSIGNED:
+        reports = reports.filter(assignee__isnull=True)
+    if filters.created_from:
+        reports = reports.filter(created_at__gte=start_of_day(filters.created_from))
+    if filters.created_to:
+        reports = reports.filter(created_at__lt=start_of_day(filters.created_to + timedelta(days=1)))
+    if filters.search.strip():
+        reports = reports.filter(search_lookup(filters.search))
+    order = [f"-{field}", "-id"] if newest_first else [field, "id"]
+    return reports.select_related("report_type", "subtype", "assignee").order_by(*order)
+
+
+def queue_page(
+    queue: Queue,
+    filters: QueueFilters,
+    *,
+    user: AbstractBaseUser,
+    cursor: str | None = None,
+    page_size: int = 50,
+) -> QueuePage:
+    """One page of the queue, in one query whatever its size or depth. Raises InvalidCursor."""
+    field, newest_first = QUEUE_SORTS[filters.sort]
+    reports = queue_reports(queue, filters, user=user)
+    if cursor:
+        value, last_id = decode_cursor(cursor, filters.sort)
+        reports = reports.filter(after_row(field, value, last_id, newest_first=newest_first))
+    rows = list(reports[: page_size + 1])  # one more than shown tells whether another page follows
+    if len(rows) <= page_size:
+        return QueuePage(rows, None)
+    rows = rows[:page_size]
+    return QueuePage(rows, encode_cursor(filters.sort, getattr(rows[-1], field), rows[-1].pk))
+
+
+def status_lookup(status: str) -> dict:
+    if status == ALL:
+        return {}
+    if status == OPEN:
+        # A list in a fixed order, so the SQL matches the partial indexes' condition on Report.
+        return {"status__in": sorted(OPEN_STATUSES)}
+    return {"status": status}
+
+
+def search_lookup(text: str) -> Q:
+    """Tracking number, case number or plate exactly (as staff read them); name, email, address in part."""
+    text = text.strip()
+    compact = "".join(ch for ch in text.upper() if ch.isalnum())
+    found = Q(contact_name__icontains=text) | Q(contact_email__icontains=text) | Q(address__icontains=text)
+    found |= Q(case_number=text.upper())
+    if compact:  # plates are stored as the filing form cleans them: upper-case letters and digits
+        found |= Q(vehicle_plate=compact)
+    if len(compact) == 8:
+        found |= Q(tracking_number=f"{compact[:4]}-{compact[4:]}")
+    return found
+
+
+def start_of_day(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def after_row(field: str, value: datetime, last_id: int, *, newest_first: bool) -> Q:
+    # (field, id) > (value, last_id), written so that the first term is a plain range on the index's
+    # sort column (every database can seek on it) and the second only settles ties.
+    if newest_first:
+        return Q(**{f"{field}__lte": value}) & (Q(**{f"{field}__lt": value}) | Q(id__lt=last_id))
+    return Q(**{f"{field}__gte": value}) & (Q(**{f"{field}__gt": value}) | Q(id__gt=last_id))
+
+
+def encode_cursor(sort: str, value: datetime, last_id: int) -> str:
+    raw = json.dumps([sort, value.isoformat(), last_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        cursor_sort, value, last_id = json.loads(raw)
+        moment = datetime.fromisoformat(value)
+        if cursor_sort != sort or timezone.is_naive(moment) or not is_row_id(last_id):
+            raise ValueError("not a cursor of this sort")
+        return moment.astimezone(UTC), last_id
+    except (ValueError, TypeError, OverflowError) as exc:  # bad base64 or JSON, wrong shape, not a time
+        raise InvalidCursor(cursor) from exc
+
+
+def is_row_id(value: object) -> bool:
+    return type(value) is int and 0 < value < 2**63
+
+
+def latest_info_request(report: Report) -> ReportEvent | None:
+    """What staff last asked the resident, shown above the reply form."""
+    return report.events.filter(to_status="needs_info").order_by("-created_at", "-id").first()

@@ -1,3 +1,238 @@
-"""Filled in by the staff work for issue 3."""
+"""The queue page: one queue's reports, filtered and paged; "Take next"; the CSV export for supervisors."""
 
-urlpatterns = []
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Iterable, Iterator
+
+from django import forms
+from django.contrib import messages
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from reports import access, queries, workflow
+from reports.models import Queue, Report, ReportSubtype, ReportType, Status
+
+logger = logging.getLogger(__name__)
+
+SORT_CHOICES = [
+    ("oldest", gettext_lazy("Oldest first")),
+    ("sla", gettext_lazy("SLA due soonest")),
+    ("newest", gettext_lazy("Newest first")),
+]
+STATUS_CHOICES = [
+    (queries.OPEN, gettext_lazy("Open (not yet decided)")),
+    (queries.ALL, gettext_lazy("All statuses")),
+    *Status.choices,
+]
+ASSIGNED_CHOICES = [
+    (queries.ANYONE, gettext_lazy("Anyone or no one")),
+    (queries.ME, gettext_lazy("Me")),
+    (queries.UNASSIGNED, gettext_lazy("No one yet")),
+]
+PAGE_SIZES = [(50, "50"), (25, "25"), (100, "100")]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def date_field(label: str) -> forms.DateField:
+    return forms.DateField(label=label, required=False, widget=DateInput(), input_formats=["%Y-%m-%d"])
+
+
+class QueueFilterForm(forms.Form):
+    search = forms.CharField(
+        label=gettext_lazy("Search"),
+        required=False,
+        max_length=100,
+        help_text=gettext_lazy("Tracking or case number, plate, resident name, email or address."),
+    )
+    report_type = forms.ModelChoiceField(
+        label=gettext_lazy("Type"),
+        queryset=ReportType.objects.none(),
+        required=False,
+        to_field_name="code",
+        empty_label=gettext_lazy("All types"),
+    )
+    subtype = forms.ModelChoiceField(
+        label=gettext_lazy("Subtype"),
+        queryset=ReportSubtype.objects.none(),
+        required=False,
+        to_field_name="code",
+        empty_label=gettext_lazy("All subtypes"),
+    )
+    status = forms.ChoiceField(label=gettext_lazy("Status"), choices=STATUS_CHOICES, required=False)
+    assigned = forms.ChoiceField(label=gettext_lazy("Assigned to"), choices=ASSIGNED_CHOICES, required=False)
+    created_from = date_field(gettext_lazy("Filed on or after"))
+    created_to = date_field(gettext_lazy("Filed on or before"))
+    sort = forms.ChoiceField(label=gettext_lazy("Sort"), choices=SORT_CHOICES, required=False)
+    per_page = forms.TypedChoiceField(
+        label=gettext_lazy("Rows per page"), choices=PAGE_SIZES, coerce=int, required=False, empty_value=50
+    )
+
+    def __init__(self, *args, queue: Queue, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["report_type"].queryset = ReportType.objects.filter(queue=queue)
+        self.fields["subtype"].queryset = ReportSubtype.objects.filter(report_type__queue=queue)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("created_from"), data.get("created_to")
+        if start and end and start > end:
+            self.add_error("created_to", _("The end date is before the start date."))
+        return data
+
+    def filters(self) -> queries.QueueFilters:
+        # Whatever did not validate falls back to its default; the error summary says which.
+        data = self.cleaned_data if self.is_bound else {}
+        return queries.QueueFilters(
+            sort=data.get("sort") or "oldest",
+            report_type=data.get("report_type"),
+            subtype=data.get("subtype"),
+            status=data.get("status") or queries.OPEN,
+            assigned=data.get("assigned") or queries.ANYONE,
+            created_from=data.get("created_from"),
+            created_to=data.get("created_to"),
+            search=data.get("search", ""),
+        )
+
+
+def filter_form(request, queue: Queue) -> QueueFilterForm:
+    form = QueueFilterForm(request.GET, queue=queue)
+    form.is_valid()
+    return form
+
+
+@require_GET
+@access.staff_required()
+def queue_page(request, code):
+    queue = access.queue_for(request.user, code)
+    form = filter_form(request, queue)
+    filters = form.filters()
+    page_size = form.cleaned_data.get("per_page") or 50
+    cursor = request.GET.get("cursor") or None
+    try:
+        page = queries.queue_page(queue, filters, user=request.user, cursor=cursor, page_size=page_size)
+    except queries.InvalidCursor:
+        messages.warning(request, _("That page link was not valid, so here is the first page."))
+        page = queries.queue_page(queue, filters, user=request.user, page_size=page_size)
+        cursor = None
+    filter_query = request.GET.copy()
+    filter_query.pop("cursor", None)
+    next_query = filter_query.copy()
+    next_query["cursor"] = page.next_cursor or ""
+    return render(
+        request,
+        "reports/staff/queue.html",
+        {
+            "queue": queue,
+            "form": form,
+            "page": page,
+            "is_first_page": cursor is None,
+            "filter_query": filter_query.urlencode(),
+            "next_query": next_query.urlencode(),
+            "can_export": access.can_supervise(request.user),
+            "now": timezone.now(),
+        },
+    )
+
+
+@require_POST
+@access.staff_required()
+def take_next(request, code):
+    queue = access.queue_for(request.user, code)
+    report = workflow.take_next(queue, by=request.user)
+    if report is None:
+        messages.info(
+            request, _("Nothing to take: every open report in this queue already has someone on it.")
+        )
+        return redirect("staff-queue", queue.code)
+    messages.success(request, _("Report %(number)s is yours now.") % {"number": report.tracking_number})
+    return redirect("staff-report-detail", report.tracking_number)
+
+
+# --- The CSV export ---------------------------------------------------------------------------------
+
+CSV_HEADER = [
+    "tracking_number",
+    "case_number",
+    "type",
+    "subtype",
+    "status",
+    "channel",
+    "created",
+    "sla_due",
+    "assignee",
+    "address",
+]
+# A cell starting with one of these is a formula to Excel and LibreOffice (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class Echo:
+    """A file-like object for csv.writer that hands each line back instead of storing it."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def safe_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def export_row(report: Report) -> list[str]:
+    local = timezone.localtime
+    assignee = report.assignee
+    cells = [
+        report.tracking_number,
+        report.case_number,
+        report.report_type.name,
+        report.subtype.name,
+        report.get_status_display(),
+        report.get_channel_display(),
+        local(report.created_at).isoformat(timespec="minutes"),
+        local(report.sla_due_at).isoformat(timespec="minutes"),
+        (assignee.get_full_name() or assignee.get_username()) if assignee else "",
+        report.address,
+    ]
+    return [safe_cell(cell) for cell in cells]
+
+
+def csv_lines(reports: Iterable[Report]) -> Iterator[str]:
+    writer = csv.writer(Echo())
+    yield "\ufeff"  # a byte-order mark, so that Excel reads the file as UTF-8
+    yield writer.writerow(CSV_HEADER)
+    for report in reports:
+        yield writer.writerow(export_row(report))
+
+
+@require_GET
+@access.staff_required(access.can_supervise)
+def export_csv(request, code):
+    queue = access.queue_for(request.user, code)
+    filters = filter_form(request, queue).filters()
+    # Who took a copy of which list (not the search text: it may be a resident's name).
+    logger.info("queue export: %s by %s", queue.code, request.user.get_username())
+    reports = queries.queue_reports(queue, filters, user=request.user).iterator(chunk_size=2000)
+    response = StreamingHttpResponse(csv_lines(reports), content_type="text/csv; charset=utf-8")
+    filename = f"{queue.code}-{timezone.localdate():%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+urlpatterns = [
+    path("<slug:code>/", queue_page, name="staff-queue"),
+    path("<slug:code>/take-next/", take_next, name="staff-take-next"),
+    path("<slug:code>/export.csv", export_csv, name="staff-queue-export"),
+]
