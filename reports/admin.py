@@ -6,6 +6,8 @@ from .models import (
     Question,
     QuestionChoice,
     Queue,
+    ReferralReason,
+    RejectionReason,
     Report,
     ReportEvent,
     ReportSubtype,
@@ -49,6 +51,12 @@ class QuestionAdmin(TranslationAdmin):
     list_filter = ("report_type", "datatype")
     filter_horizontal = ("subtypes",)
     inlines = [ChoiceInline]
+
+
+@admin.register(RejectionReason, ReferralReason)
+class ReasonAdmin(TranslationAdmin):
+    list_display = ("label", "code", "order", "active")
+    list_editable = ("order", "active")
 
 
 @admin.register(ServiceArea)

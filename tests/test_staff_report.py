@@ -173,3 +173,14 @@ def test_a_311_agent_is_not_rate_limited_per_address(agent_311, settings):
     for _ in range(12):  # above FILING_RATE for one address
         response = agent.post(reverse("intake-review"), {})
         assert response.status_code != 429
+
+
+def test_an_administrator_edits_the_reasons_residents_read(catalog, db):
+    from django.contrib.auth.models import Group, User
+
+    admin = User.objects.create_user("cityadmin", password="a-long-test-password", is_staff=True)
+    admin.groups.add(Group.objects.get(name="Administrators"))
+    browser = signed_in(admin)
+    for model in ("rejectionreason", "referralreason", "reporttype", "queue", "question"):
+        assert browser.get(f"/admin/reports/{model}/").status_code == 200, model
+    assert browser.get("/admin/auth/user/").status_code == 200
