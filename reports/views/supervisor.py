@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from datetime import date
 
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -17,7 +18,7 @@ from reports import access, charts, figures
 supervisors_only = access.staff_required(access.can_supervise)
 
 
-def week_label(monday) -> str:
+def week_label(monday: date) -> str:
     return formats.date_format(monday, "M j")
 
 
@@ -93,10 +94,8 @@ def weekly_csv(request):
         + [f"type_{s.code}" for s in weekly.by_type]
         + ["total"]
     )
-    for (week, channels, total), (_week, types, _total) in zip(
-        weekly.channel_rows, weekly.type_rows, strict=True
-    ):
-        writer.writerow([week.isoformat(), *channels, *types, total])
+    for week, counts, total in weekly.rows(weekly.by_channel + weekly.by_type):
+        writer.writerow([week.isoformat(), *counts, total])
     return response
 
 

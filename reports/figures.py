@@ -1,0 +1,328 @@
+"""The supervisors' figures: backlog, SLA, medians and the weekly diversion counts.
+
+Every read here runs a fixed number of queries whatever the amount of data (counted in the tests).
+Medians are taken in Python from the period's durations, because SQLite has no percentile function;
+the period bounds the rows fetched.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.conf import settings
+from django.db.models import Count, F, Q
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .models import Channel, Queue, Report, ReportType
+from .workflow import OPEN_STATUSES
+
+DEFAULT_PERIOD_DAYS = 30
+DEFAULT_WEEKS = 12
+ONLINE_CHANNELS = (Channel.WEB, Channel.API)
+ASSISTED_CHANNELS = (Channel.PHONE, Channel.WALK_IN)
+
+
+class PeriodForm(forms.Form):
+    days = forms.TypedChoiceField(
+        label=gettext_lazy("Period"),
+        choices=[
+            (7, gettext_lazy("Last 7 days")),
+            (30, gettext_lazy("Last 30 days")),
+            (90, gettext_lazy("Last 90 days")),
+        ],
+        coerce=int,
+        initial=DEFAULT_PERIOD_DAYS,
+        required=False,
+        empty_value=DEFAULT_PERIOD_DAYS,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def chosen_days(self) -> int:
+        return self.cleaned_data["days"] if self.is_valid() else DEFAULT_PERIOD_DAYS
+
+
+@dataclass(frozen=True)
+class Period:
+    days: int
+    start: datetime
+    end: datetime
+
+
+def period_ending(days: int, *, now: datetime | None = None) -> Period:
+    end = now or timezone.now()
+    return Period(days=days, start=end - timedelta(days=days), end=end)
+
+
+def in_period(field: str, period: Period) -> Q:
+    return Q(**{f"{field}__gte": period.start, f"{field}__lt": period.end})
+
+
+# --- Reports in the period, by channel ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChannelCount:
+    code: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class PeriodTotals:
+    """Every report filed here is a call the police did not take: all of them count as diverted."""
+
+    total: int
+    by_channel: list[ChannelCount]
+
+    def _sum(self, codes: tuple[str, ...]) -> int:
+        return sum(row.count for row in self.by_channel if row.code in codes)
+
+    @property
+    def online(self) -> int:
+        return self._sum(ONLINE_CHANNELS)
+
+    @property
+    def assisted(self) -> int:
+        return self._sum(ASSISTED_CHANNELS)
+
+    @property
+    def online_percent(self) -> int | None:
+        return round(100 * self.online / self.total) if self.total else None
+
+    @property
+    def assisted_percent(self) -> int | None:
+        return round(100 * self.assisted / self.total) if self.total else None
+
+
+def period_totals(period: Period) -> PeriodTotals:
+    counts = dict(
+        Report.objects.filter(in_period("created_at", period))
+        .values_list("channel")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    rows = [ChannelCount(code, str(label), counts.get(code, 0)) for code, label in Channel.choices]
+    return PeriodTotals(total=sum(counts.values()), by_channel=rows)
+
+
+# --- Backlog and SLA --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueBacklog:
+    code: str
+    name: str
+    open: int
+    past_due: int
+
+    @property
+    def within_sla(self) -> int:
+        return self.open - self.past_due
+
+
+def backlog_per_queue(*, now: datetime | None = None) -> list[QueueBacklog]:
+    """Open reports in each queue right now, and how many of them are past their SLA."""
+    now = now or timezone.now()
+    is_open = Q(reports__status__in=OPEN_STATUSES)
+    queues = Queue.objects.order_by("name").annotate(
+        open_count=Count("reports", filter=is_open),
+        past_due_count=Count("reports", filter=is_open & Q(reports__sla_due_at__lt=now)),
+    )
+    return [QueueBacklog(q.code, q.name, q.open_count, q.past_due_count) for q in queues]
+
+
+@dataclass(frozen=True)
+class SlaBreaches:
+    open_past_due: int  # now, whatever the period
+    closed: int  # closed in the period
+    closed_late: int  # of those, closed after their due time
+
+    @property
+    def closed_late_percent(self) -> int | None:
+        return round(100 * self.closed_late / self.closed) if self.closed else None
+
+
+def sla_breaches(period: Period) -> SlaBreaches:
+    closed_in_period = in_period("closed_at", period)
+    counts = Report.objects.aggregate(
+        open_past_due=Count("id", filter=Q(status__in=OPEN_STATUSES, sla_due_at__lt=period.end)),
+        closed=Count("id", filter=closed_in_period),
+        closed_late=Count("id", filter=closed_in_period & Q(closed_at__gt=F("sla_due_at"))),
+    )
+    return SlaBreaches(**counts)
+
+
+# --- Median times ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MedianTimes:
+    label: str
+    to_first_action: timedelta | None
+    first_actions: int  # how many reports the median is taken over
+    to_close: timedelta | None
+    closes: int
+
+    @property
+    def to_first_action_text(self) -> str:
+        return format_duration(self.to_first_action)
+
+    @property
+    def to_close_text(self) -> str:
+        return format_duration(self.to_close)
+
+
+@dataclass(frozen=True)
+class MedianFigures:
+    overall: MedianTimes
+    by_queue: list[MedianTimes]
+    by_type: list[MedianTimes]
+
+
+def median_of(durations: list[timedelta]) -> timedelta | None:
+    if not durations:
+        return None
+    return timedelta(seconds=statistics.median(d.total_seconds() for d in durations))
+
+
+def median_times(period: Period) -> MedianFigures:
+    """Medians over what happened in the period: first actions taken in it, and reports closed in it.
+
+    Counting by event time, not by filing time, keeps a slow report from vanishing from the figures
+    just because it was filed before the period began.
+    """
+    rows = Report.objects.filter(in_period("first_action_at", period) | in_period("closed_at", period))
+    first: dict[tuple[str, int], list[timedelta]] = defaultdict(list)
+    close: dict[tuple[str, int], list[timedelta]] = defaultdict(list)
+    for queue_id, type_id, created, acted, closed in rows.values_list(
+        "queue_id", "report_type_id", "created_at", "first_action_at", "closed_at"
+    ):
+        for key in (("all", 0), ("queue", queue_id), ("type", type_id)):
+            if acted and period.start <= acted < period.end:
+                first[key].append(acted - created)
+            if closed and period.start <= closed < period.end:
+                close[key].append(closed - created)
+
+    def times(label: str, key: tuple[str, int]) -> MedianTimes:
+        return MedianTimes(
+            label, median_of(first[key]), len(first[key]), median_of(close[key]), len(close[key])
+        )
+
+    return MedianFigures(
+        overall=times(_("All reports"), ("all", 0)),
+        by_queue=[times(q.name, ("queue", q.pk)) for q in Queue.objects.order_by("name")],
+        by_type=[times(t.name, ("type", t.pk)) for t in ReportType.objects.all()],
+    )
+
+
+def format_duration(duration: timedelta | None) -> str:
+    """“4 h 12 min”, “2 d 3 h”: what a supervisor reads at a glance (rounded down)."""
+    if duration is None:
+        return "—"
+    minutes = int(duration.total_seconds() // 60)
+    days, hours, minutes = minutes // 1440, minutes % 1440 // 60, minutes % 60
+    if days:
+        return _("%(days)d d %(hours)d h") % {"days": days, "hours": hours}
+    if hours:
+        return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
+    if minutes:
+        return _("%(minutes)d min") % {"minutes": minutes}
+    return _("under 1 min")
+
+
+# --- Reports per week ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Series:
+    code: str
+    label: str
+    counts: list[int]  # one per week, oldest first
+
+
+@dataclass(frozen=True)
+class WeeklyFigures:
+    weeks: list[date]  # the Monday each week starts on, in settings.TIME_ZONE, oldest first
+    by_channel: list[Series]
+    by_type: list[Series]
+
+    @property
+    def totals(self) -> list[int]:
+        return [sum(s.counts[i] for s in self.by_channel) for i in range(len(self.weeks))]
+
+    def rows(self, series: list[Series]) -> list[tuple[date, list[int], int]]:
+        """(week, one count per series, total) for tables and CSV."""
+        totals = self.totals
+        return [(week, [s.counts[i] for s in series], totals[i]) for i, week in enumerate(self.weeks)]
+
+
+def week_starts(weeks: int, *, now: datetime | None = None) -> list[date]:
+    today = timezone.localtime(now or timezone.now(), ZoneInfo(settings.TIME_ZONE)).date()
+    this_monday = today - timedelta(days=today.weekday())
+    return [this_monday - timedelta(weeks=back) for back in range(weeks - 1, -1, -1)]
+
+
+def weekly_reports(*, weeks: int = DEFAULT_WEEKS, now: datetime | None = None) -> WeeklyFigures:
+    """Reports filed per week for the last `weeks` weeks (this one included), by channel and by type.
+
+    Weeks run Monday to Sunday in the city's time zone; a week with no reports shows zeros.
+    """
+    city = ZoneInfo(settings.TIME_ZONE)
+    mondays = week_starts(weeks, now=now)
+    start = datetime.combine(mondays[0], time.min, tzinfo=city)
+    end = datetime.combine(mondays[-1] + timedelta(weeks=1), time.min, tzinfo=city)
+    grouped = (
+        Report.objects.filter(created_at__gte=start, created_at__lt=end)
+        .annotate(week=TruncWeek("created_at", tzinfo=city))
+        .values_list("week", "channel", "report_type_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    index = {monday: i for i, monday in enumerate(mondays)}
+    by_channel: dict[str, list[int]] = defaultdict(lambda: [0] * weeks)
+    by_type: dict[int, list[int]] = defaultdict(lambda: [0] * weeks)
+    for week, channel, type_id, n in grouped:
+        i = index[timezone.localtime(week, city).date()]
+        by_channel[channel][i] += n
+        by_type[type_id][i] += n
+    return WeeklyFigures(
+        weeks=mondays,
+        by_channel=[Series(code, str(label), by_channel[code]) for code, label in Channel.choices],
+        by_type=[Series(t.code, t.name, by_type[t.pk]) for t in ReportType.objects.all()],
+    )
+
+
+# --- Everything the dashboard shows --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    period: Period
+    totals: PeriodTotals
+    backlog: list[QueueBacklog]
+    breaches: SlaBreaches
+    medians: MedianFigures
+    weekly: WeeklyFigures
+
+    @property
+    def open_total(self) -> int:
+        return sum(row.open for row in self.backlog)
+
+
+def dashboard(period: Period) -> Dashboard:
+    return Dashboard(
+        period=period,
+        totals=period_totals(period),
+        backlog=backlog_per_queue(now=period.end),
+        breaches=sla_breaches(period),
+        medians=median_times(period),
+        weekly=weekly_reports(now=period.end),
+    )
