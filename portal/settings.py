@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "bootstrap",  # django-bootstrap-static: Bootstrap's CSS and JS, served locally
     "axes",
     "reports",
+    "open311",
 ]
 
 MIDDLEWARE = [
@@ -248,6 +249,13 @@ FILING_STEP_RATE = env_str("FILING_STEP_RATE", "300/h")
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 RATELIMIT_VIEW = "reports.views.resident.rate_limited"
 RATELIMIT_IP_META_KEY = "reports.ratelimits.client_address"
+
+# --- Open311 -----------------------------------------------------------------------------------------
+# Requests per API key (per address without a key).
+OPEN311_RATE = env_str("OPEN311_RATE", "120/m")
+# Publish the location-stripped copies of photos filed with public (parking) reports as media_url.
+# Off by default: such photos usually show a plate, and residents are told evidence stays private.
+OPEN311_PUBLISH_PHOTOS = env_bool("OPEN311_PUBLISH_PHOTOS")
 
 # --- Mail -------------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
