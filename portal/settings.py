@@ -294,7 +294,22 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 OUTBOX_SWEEP_SECONDS = env_int("OUTBOX_SWEEP_SECONDS", 60, minimum=1)
 # A row still pending this long after it was due was lost on the way (broker down, worker killed).
 OUTBOX_STUCK_SECONDS = env_int("OUTBOX_STUCK_SECONDS", 120, minimum=1)
-OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 12, minimum=1)
+# Failed work is tried again with exponential backoff and jitter, starting at this many seconds, until
+# its window closes; then it is dead-lettered for a supervisor to look at.
+OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30, minimum=1)
+OUTBOX_EMAIL_RETRY_HOURS = env_int("OUTBOX_EMAIL_RETRY_HOURS", 24, minimum=0)
+# A worker holds a row this long before another may take it over (a worker killed mid-task).
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 300, minimum=1)
+
+# --- Traffic Control (docs/traffic-control.md) -------------------------------------------------------
+# "board": Traffic Control works parking tickets on the portal's own board (/traffic/).
+# "webhook": each parking report is also delivered to every active Traffic endpoint (admin).
+TRAFFIC_HANDOFF = env_str("TRAFFIC_HANDOFF", "board")
+if TRAFFIC_HANDOFF not in ("board", "webhook"):
+    raise ImproperlyConfigured(f"TRAFFIC_HANDOFF must be board or webhook, not {TRAFFIC_HANDOFF!r}")
+TRAFFIC_RETRY_HOURS = env_int("TRAFFIC_RETRY_HOURS", 48, minimum=0)
+# Photo links in a delivery stay valid this long.
+TRAFFIC_PHOTO_LINK_DAYS = env_int("TRAFFIC_PHOTO_LINK_DAYS", 7, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "reports.tasks.sweep_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
     "purge-abandoned-drafts": {"task": "reports.tasks.purge_abandoned_drafts", "schedule": 3600},

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
-from . import evidence, notifications, workflow
+from . import evidence, handoff, notifications, workflow
 from .evidence import EvidenceRejected, StoredUpload
 from .models import Draft, Evidence, Report, ReportEvent, Status, StatusLink, StolenItem, new_tracking_number
 
@@ -110,6 +110,8 @@ def file_report(
             data={"channel": report.channel, "evidence": len(uploads), "items": len(items)},
         )
         notifications.queue_email(report, "report-filed")
+        if report.is_parking:
+            handoff.hand_off_parking_report(report, occasion="filed")
         draft.report, draft.status_token = report, token
         draft.save(update_fields=["report", "status_token", "updated_at"])
     return Filed(report, token, created=True)

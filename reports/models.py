@@ -201,6 +201,17 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+class Outcome(models.TextChoices):
+    """What parking enforcement found; the resident is told in plain words."""
+
+    CITATION_ISSUED = "citation_issued", _("A citation was issued")
+    VEHICLE_TOWED = "vehicle_towed", _("The vehicle was towed")
+    WARNING = "warning", _("The driver was given a warning")
+    GONE_ON_ARRIVAL = "gone_on_arrival", _("The vehicle was gone when enforcement arrived")
+    UNFOUNDED = "unfounded", _("No violation was found")
+    DUPLICATE = "duplicate", _("It was already being handled under another report")
+
+
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L or U: easy to read aloud
 
 
@@ -540,3 +551,56 @@ class Draft(models.Model):
 
     def __str__(self) -> str:
         return f"draft {self.pk} ({self.report_type_id or '-'})"
+
+
+# --- Traffic Control ---------------------------------------------------------------------------------
+
+
+class TrafficEndpoint(models.Model):
+    """An external dispatch system that receives parking hand-offs (when TRAFFIC_HANDOFF=webhook)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    url = models.URLField(max_length=500)
+    # One whsec_ secret per line. Every line signs outgoing deliveries and may sign incoming updates,
+    # so a key is rotated by adding the new one, then removing the old one once the receiver switched.
+    secrets = models.TextField(help_text="One whsec_… secret per line; all of them sign, for key rotation.")
+    active = models.BooleanField(default=True)
+    disabled_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def secret_list(self) -> list[str]:
+        return [line.strip() for line in self.secrets.splitlines() if line.strip()]
+
+
+class DeliveryAttempt(models.Model):
+    """One try at delivering an outbox message over HTTP: when, the answer, how long it took."""
+
+    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="attempts_made")
+    endpoint = models.ForeignKey(TrafficEndpoint, null=True, on_delete=models.SET_NULL, related_name="+")
+    webhook_id = models.CharField(max_length=100)
+    started_at = models.DateTimeField(default=timezone.now)
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.webhook_id} {self.status_code or self.error[:40]}"
+
+
+class InboundUpdate(models.Model):
+    """A status update Traffic Control posted to us; its webhook-id makes a replay change nothing."""
+
+    webhook_id = models.CharField(max_length=100, unique=True)
+    report = models.ForeignKey(Report, null=True, on_delete=models.SET_NULL, related_name="+")
+    endpoint = models.ForeignKey(TrafficEndpoint, null=True, on_delete=models.SET_NULL, related_name="+")
+    payload = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.webhook_id

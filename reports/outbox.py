@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
@@ -22,7 +23,25 @@ from .models import OutboxMessage, Report
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    cap_seconds: int
+    window_setting: str
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(hours=getattr(settings, self.window_setting))
+
+
+# Emails give up after a day; hand-offs keep trying for at least 24 hours (TRAFFIC_RETRY_HOURS), up to
+# four hours apart, because a dispatch system down over a night must still get every ticket.
+RETRY_POLICIES = {
+    OutboxMessage.Kind.EMAIL: RetryPolicy(cap_seconds=3600, window_setting="OUTBOX_EMAIL_RETRY_HOURS"),
+    OutboxMessage.Kind.TRAFFIC_HANDOFF: RetryPolicy(
+        cap_seconds=4 * 3600, window_setting="TRAFFIC_RETRY_HOURS"
+    ),
+}
 
 
 class RetryLater(Exception):
@@ -56,7 +75,9 @@ def claim(message_id: int) -> OutboxMessage | None:
     claimed = (
         OutboxMessage.objects.filter(pk=message_id, state=OutboxMessage.State.PENDING, available_at__lte=now)
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + LEASE, attempts=F("attempts") + 1)
+        .update(
+            claimed_until=now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS), attempts=F("attempts") + 1
+        )
     )
     if not claimed:
         return None
@@ -71,23 +92,33 @@ def mark_done(message: OutboxMessage) -> None:
     message.save(update_fields=["state", "done_at", "claimed_until", "last_error"])
 
 
-def backoff(attempts: int) -> timedelta:
-    # Exponential with full jitter, capped at an hour between tries.
-    ceiling = min(3600, 30 * 2 ** max(attempts - 1, 0))
+def backoff(attempts: int, cap_seconds: int) -> timedelta:
+    # Exponential with jitter: somewhere between half and all of base * 2^(n-1), capped.
+    ceiling = min(cap_seconds, settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0))
     return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
 
 
 def mark_failed(message: OutboxMessage, error: str, *, retry: bool) -> None:
+    policy = RETRY_POLICIES[message.kind]
+    next_try = timezone.now() + backoff(message.attempts, policy.cap_seconds)
     message.last_error = error[:2000]
     message.claimed_until = None
-    if retry and message.attempts < settings.OUTBOX_MAX_ATTEMPTS:
-        message.available_at = timezone.now() + backoff(message.attempts)
+    if retry and next_try <= message.created_at + policy.window:
+        message.available_at = next_try
     else:
         message.state = OutboxMessage.State.DEAD
     message.save(update_fields=["last_error", "claimed_until", "available_at", "state"])
     if message.state == OutboxMessage.State.PENDING:
         delay = (message.available_at - timezone.now()).total_seconds()
         transaction.on_commit(partial(wake_worker, message.pk, max(delay, 0)))
+
+
+def retry_now(message: OutboxMessage) -> None:
+    """A supervisor's "retry now": one more try at once; if it fails past its window it is dead again."""
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        state=OutboxMessage.State.PENDING, available_at=timezone.now(), claimed_until=None
+    )
+    transaction.on_commit(partial(wake_worker, message.pk))
 
 
 def process(message_id: int, handlers: dict[str, Callable[[OutboxMessage], None]]) -> str:

@@ -6,13 +6,14 @@ import logging
 
 from celery import shared_task
 
-from . import drafts, notifications, outbox, workflow
+from . import drafts, handoff, notifications, outbox, workflow
 from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
 HANDLERS = {
     OutboxMessage.Kind.EMAIL: notifications.send_outbox_email,
+    OutboxMessage.Kind.TRAFFIC_HANDOFF: handoff.deliver,
 }
 
 

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import filing, intake, resident, staff, staff_queue, staff_report, supervisor
+from .views import filing, intake, resident, staff, staff_queue, staff_report, supervisor, traffic_api
 
 urlpatterns = [
     path("", resident.home, name="home"),
@@ -23,4 +23,5 @@ urlpatterns = [
     path("staff/reports/", include(staff_report.urlpatterns)),
     path("staff/intake/", include(intake.urlpatterns)),
     path("staff/figures/", include(supervisor.urlpatterns)),
+    path("traffic/api/", include(traffic_api.urlpatterns)),
 ]

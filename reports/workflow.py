@@ -302,13 +302,63 @@ def move_to_queue(report: Report, *, by: AbstractBaseUser, queue: Queue, note: s
     previous = report.queue
     report.queue, report.assignee = queue, None
     report.save(update_fields=["queue", "assignee", "updated_at", *touched_by_staff(report, by)])
-    return record_event(
+    event = record_event(
         report, ReportEvent.Kind.MOVED, by=by, note=note, data={"from": previous.code, "to": queue.code}
     )
+    if queue.kind == Queue.Kind.TRAFFIC_CONTROL:
+        from .handoff import hand_off_parking_report  # handoff builds on this module
+
+        hand_off_parking_report(report, occasion=f"moved-{event.pk}")
+    return event
 
 
 def add_note(report: Report, *, by: AbstractBaseUser, text: str) -> ReportEvent:
     return record_event(report, ReportEvent.Kind.NOTE, by=by, note=text)
+
+
+# --- Parking tickets (Traffic Control) -----------------------------------------------------------------
+
+
+def dispatch(
+    report: Report, *, by: AbstractBaseUser | None, unit: str, data: dict | None = None
+) -> ReportEvent:
+    report.enforcement_unit = unit
+    return move(
+        report, S.DISPATCHED, by=by, data={"unit": unit, **(data or {})}, extra_fields=("enforcement_unit",)
+    )
+
+
+def arrive(report: Report, *, by: AbstractBaseUser | None, data: dict | None = None) -> ReportEvent:
+    return move(report, S.ON_SCENE, by=by, data=data)
+
+
+def resolve(
+    report: Report, *, by: AbstractBaseUser | None, outcome: str, note: str = "", data: dict | None = None
+) -> ReportEvent:
+    with transaction.atomic():
+        report.outcome = outcome
+        event = move(
+            report,
+            S.RESOLVED,
+            by=by,
+            note=note,
+            data={"outcome": outcome, **(data or {})},
+            extra_fields=("outcome",),
+        )
+        notifications.queue_email(report, "parking-resolved", event=event)
+    return event
+
+
+def link_parking_duplicate(report: Report, original: Report) -> ReportEvent:
+    """A second report of a problem Traffic Control already has: linked, not dispatched again."""
+    report.duplicate_of = original
+    return move(
+        report,
+        S.DUPLICATE,
+        by=None,
+        data={"original": original.tracking_number, "reason": "already-handled"},
+        extra_fields=("duplicate_of",),
+    )
 
 
 # --- Reads worth recording ------------------------------------------------------------------------

@@ -42,8 +42,9 @@ def test_it_files_a_parking_report_like_the_web_does(client, api_key, fmt):
     assert report.contact_phone == "612-555-0142"
     assert report.eligibility == {"in_danger": "no", "inside_city": "yes"}
     assert report.answers["vehicle-there-now"] == "yes" and report.answers["driveway-yours"] == "yes"
-    event = report.events.get()
-    assert event.kind == ReportEvent.Kind.FILED and event.data["channel"] == "api"
+    filed, handed_off = report.events.order_by("id")
+    assert filed.kind == ReportEvent.Kind.FILED and filed.data["channel"] == "api"
+    assert handed_off.kind == ReportEvent.Kind.HANDED_OFF  # the same path as a web report
     assert OutboxMessage.objects.get().dedupe_key == f"email:report-filed:{report.pk}:"
     filing = ApiFiling.objects.get(report=report)
     assert filing.client.name == "Test app" and filing.device_id == "device-42"

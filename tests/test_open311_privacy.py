@@ -49,7 +49,8 @@ FORBIDDEN = [
     "555-0199",
     "CANARY",
     PLATE,
-    "CNRY 123",
+    "CNRY 124",
+    "CNRY124",
     "3512 Bryant",
     "44.9491",
     "-93.2881",
@@ -76,7 +77,7 @@ def everything(client, api_key, traffic_agent, report_taker):
     )
     file_report(Client(), "damage-graffiti", **common, **DAMAGE_SECRETS)
     file_report(
-        Client(), "parking-blocked-driveway", files=[photo, receipt], **common, vehicle_plate="CNRY 123"
+        Client(), "parking-blocked-driveway", files=[photo, receipt], **common, vehicle_plate="CNRY 124"
     )
     file_report(Client(), "parking-fire-hydrant", **common, vehicle_plate=PLATE)
     assert post(client, "json", parking_params(api_key, service_code="parking-double-parked"))[0] == 200

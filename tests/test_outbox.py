@@ -102,7 +102,7 @@ def test_it_retries_when_the_mail_server_is_down(client, catalog, settings):
 def test_it_gives_up_after_the_last_attempt(client, catalog, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
-    settings.OUTBOX_MAX_ATTEMPTS = 1
+    settings.OUTBOX_EMAIL_RETRY_HOURS = 0
     file_report(client, "damage-other")
     message = OutboxMessage.objects.get()
     assert outbox.process(message.pk, tasks.HANDLERS) == "dead"

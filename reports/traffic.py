@@ -1,0 +1,139 @@
+"""The Traffic Control client: every byte we send to, or accept from, a dispatch system goes through here.
+
+Deliveries are signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature:
+HMAC-SHA256 over "id.timestamp.body"), with one signature per active secret so a receiver can rotate
+keys. webhook-id is also the idempotency key: a redelivery carries the same id.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import requests
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from .models import Report
+
+SCHEMA_VERSION = "2026-11-01"
+CONNECT_TIMEOUT = 5
+READ_TIMEOUT = 30
+RETRY_STATUSES = {408, 429}
+PHOTO_SALT = "traffic-photo"
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    status_code: int | None
+    latency_ms: int
+    error: str = ""
+
+    @property
+    def delivered(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def worth_retrying(self) -> bool:
+        # Timeouts, refused connections, 5xx, 408 and 429 may pass later; any other 4xx will not.
+        code = self.status_code
+        return code is None or code >= 500 or code in RETRY_STATUSES
+
+    @property
+    def endpoint_gone(self) -> bool:
+        return self.status_code == 410
+
+
+def handoff_payload(report: Report) -> dict:
+    """What Traffic Control needs to send enforcement, and nothing more: no name, email or phone."""
+    return {
+        "type": "parking_report.created",
+        "schema_version": SCHEMA_VERSION,
+        "data": {
+            "ticket_id": report.tracking_number,
+            "problem": {"code": report.subtype.code, "name": report.subtype.name_en or report.subtype.name},
+            "reported_at": report.created_at.isoformat(),
+            "seen_at": report.occurred_from.isoformat(),
+            "location": {
+                "address": report.address,
+                "detail": report.location_detail,
+                "latitude": report.latitude,
+                "longitude": report.longitude,
+            },
+            "vehicle": {
+                "plate": report.vehicle_plate,
+                "state": report.vehicle_state,
+                "make": report.vehicle_make,
+                "color": report.vehicle_colour,
+            },
+            "answers": report.answers,
+            "notes": report.description,
+            "photos": [photo_url(item.public_id) for item in report.evidence.all() if item.is_image],
+        },
+    }
+
+
+def photo_url(public_id) -> str:
+    # A signed, expiring link to the location-stripped copy: the dispatch system can fetch it without
+    # an account, and nobody can guess another one.
+    token = signing.dumps(str(public_id), salt=PHOTO_SALT)
+    return settings.SITE_URL + reverse("traffic-photo", args=[token])
+
+
+def photo_from_link(token: str) -> str | None:
+    try:
+        return signing.loads(token, salt=PHOTO_SALT, max_age=settings.TRAFFIC_PHOTO_LINK_DAYS * 86400)
+    except signing.BadSignature:
+        return None
+
+
+def encode(payload: dict) -> str:
+    return json.dumps(payload, separators=(",", ":"), sort_keys=True, default=str)
+
+
+def signature_headers(message_id: str, body: str, secrets: list[str], now: datetime | None = None) -> dict:
+    now = now or datetime.now(tz=UTC)
+    signatures = " ".join(Webhook(secret).sign(message_id, now, body) for secret in secrets)
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": signatures,
+        "content-type": "application/json",
+    }
+
+
+def post(url: str, message_id: str, body: str, secrets: list[str]) -> DeliveryResult:
+    """The one outbound call. Never raises: every outcome is a result to record."""
+    started = time.monotonic()
+    try:
+        response = requests.post(
+            url,
+            data=body.encode(),
+            headers=signature_headers(message_id, body, secrets),
+            timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+            allow_redirects=False,
+        )
+    except requests.RequestException as exc:
+        return DeliveryResult(None, elapsed_ms(started), f"{type(exc).__name__}: {exc}"[:500])
+    return DeliveryResult(
+        response.status_code, elapsed_ms(started), "" if response.ok else response.text[:500]
+    )
+
+
+def elapsed_ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+def verify(body: bytes, headers: dict[str, str], secrets: list[str]) -> dict | None:
+    """The JSON body if any of the secrets signed it within the last five minutes; None otherwise."""
+    for secret in secrets:
+        try:
+            return Webhook(secret).verify(body, headers)
+        except (WebhookVerificationError, ValueError, binascii.Error, UnicodeDecodeError):
+            continue
+    return None

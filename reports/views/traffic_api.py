@@ -1,0 +1,60 @@
+"""What an external dispatch system calls: signed status updates, and the photo links we sent it."""
+
+from django.http import FileResponse, Http404, JsonResponse
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from reports import evidence, handoff, traffic, workflow
+from reports.models import Evidence, TrafficEndpoint
+
+MAX_UPDATE_BYTES = 64 * 1024
+
+
+def problem(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def signed_by(request) -> tuple[dict | None, TrafficEndpoint | None]:
+    headers = {key.lower(): value for key, value in request.headers.items()}
+    for endpoint in TrafficEndpoint.objects.filter(active=True):
+        payload = traffic.verify(request.body, headers, endpoint.secret_list())
+        if payload is not None:
+            return payload, endpoint
+    return None, None
+
+
+@csrf_exempt
+@require_POST
+def status_update(request):
+    if int(request.headers.get("Content-Length") or 0) > MAX_UPDATE_BYTES:
+        return problem(413, "The update is too large.")
+    payload, endpoint = signed_by(request)
+    if payload is None:
+        return problem(401, "Bad signature, or a timestamp more than five minutes off.")
+    try:
+        result = handoff.apply_update(request.headers["webhook-id"], payload, endpoint)
+    except handoff.UnknownTicket as exc:
+        return problem(404, f"Unknown ticket {exc}.")
+    except handoff.BadUpdate as exc:
+        return problem(400, str(exc))
+    except (workflow.IllegalMove, workflow.NotAllowed) as exc:
+        return problem(409, str(exc))
+    return JsonResponse({"result": result})
+
+
+@require_GET
+def photo(request, token):
+    public_id = traffic.photo_from_link(token)
+    item = Evidence.objects.filter(public_id=public_id).exclude(derived="").first() if public_id else None
+    if item is None or not item.report.is_parking:
+        raise Http404
+    response = FileResponse(evidence.open_stored(item.derived.name), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+urlpatterns = [
+    path("updates/", status_update, name="traffic-status-update"),
+    path("photos/<str:token>.jpg", photo, name="traffic-photo"),
+]
