@@ -248,6 +248,9 @@ FILING_STEP_RATE = env_str("FILING_STEP_RATE", "300/h")
 # How many proxies in front of us append to X-Forwarded-For; 0 trusts none and uses the socket.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 RATELIMIT_VIEW = "reports.views.resident.rate_limited"
+# If the shared cache (Redis) is down, let residents file rather than show them an error: the outbox
+# keeps their report safe, and an hour without a rate limit is the lesser harm.
+RATELIMIT_FAIL_OPEN = True
 RATELIMIT_IP_META_KEY = "reports.ratelimits.client_address"
 
 # --- Open311 -----------------------------------------------------------------------------------------
