@@ -317,7 +317,15 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "reports.tasks.sweep_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
     "purge-abandoned-drafts": {"task": "reports.tasks.purge_abandoned_drafts", "schedule": 3600},
     "follow-up-info-requests": {"task": "reports.tasks.follow_up_info_requests", "schedule": 900},
+    "heartbeat": {"task": "reports.tasks.heartbeat", "schedule": 30},
+    "purge-expired-reports": {"task": "reports.tasks.purge_expired_reports", "schedule": 24 * 3600},
 }
+
+# --- Operations -------------------------------------------------------------------------------------------
+# /healthz calls the worker dead when its last heartbeat (every 30 s, from beat) is older than this.
+HEALTH_WORKER_MAX_AGE_SECONDS = env_int("HEALTH_WORKER_MAX_AGE_SECONDS", 180, minimum=30)
+# Closed reports and their evidence are purged this many days after closing (7 years by default).
+RETENTION_DAYS = env_int("RETENTION_DAYS", 2557, minimum=1)
 
 # --- Forms and pages -------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -332,6 +340,7 @@ CSRF_COOKIE_SECURE = SECURE
 SECURE_SSL_REDIRECT = SECURE
 SECURE_HSTS_SECONDS = 31536000 if SECURE else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
+SECURE_HSTS_PRELOAD = SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -364,13 +373,24 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Logging ----------------------------------------------------------------------------------------
+# LOG_FORMAT=json for production: one JSON object a line, with the tracking number where there is one.
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # On the loggers that print request paths, so that every handler gets the redacted text.
     "filters": {"redact_tokens": {"()": "reports.logging.RedactStatusTokens"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.server": {"level": "INFO", "filters": ["redact_tokens"]},

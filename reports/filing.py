@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -13,6 +14,8 @@ from django.db import IntegrityError, transaction
 from . import evidence, handoff, notifications, workflow
 from .evidence import EvidenceRejected, StoredUpload
 from .models import Draft, Evidence, Report, ReportEvent, Status, StatusLink, StolenItem, new_tracking_number
+
+log = logging.getLogger(__name__)
 
 REPORT_FIELDS = (
     "occurred_from",
@@ -114,6 +117,7 @@ def file_report(
             handoff.hand_off_parking_report(report, occasion="filed")
         draft.report, draft.status_token = report, token
         draft.save(update_fields=["report", "status_token", "updated_at"])
+    log.info("Report filed", extra={"tracking_number": report.tracking_number, "channel": report.channel})
     return Filed(report, token, created=True)
 
 

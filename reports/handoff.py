@@ -7,6 +7,7 @@ for at least a day, and posts status updates back. Either way the resident's sta
 
 from __future__ import annotations
 
+import logging
 import math
 from datetime import timedelta
 
@@ -27,6 +28,7 @@ from .models import (
     TrafficEndpoint,
 )
 
+log = logging.getLogger(__name__)
 DUPLICATE_RADIUS_METRES = 30
 DUPLICATE_WINDOW = timedelta(hours=24)
 ACTIVE_TICKET = (Status.SUBMITTED, Status.DISPATCHED, Status.ON_SCENE)
@@ -118,6 +120,15 @@ def deliver(message: OutboxMessage) -> None:
         status_code=result.status_code,
         latency_ms=result.latency_ms,
         error=result.error,
+    )
+    log.info(
+        "Hand-off attempt",
+        extra={
+            "tracking_number": report.tracking_number,
+            "status_code": result.status_code,
+            "latency_ms": result.latency_ms,
+            "endpoint": endpoint.name,
+        },
     )
     if result.delivered:
         record_delivery(report, endpoint, webhook_id)

@@ -432,6 +432,11 @@ class ReportEventQuerySet(models.QuerySet):
     def delete(self):
         raise AppendOnly("The audit trail is append-only.")
 
+    def purge_for_retention(self) -> int:
+        """The one way events leave the table: with their report, once its retention period is over."""
+        deleted, _ = models.QuerySet.delete(self)
+        return deleted
+
     def update(self, **kwargs):
         raise AppendOnly("The audit trail is append-only.")
 
@@ -604,3 +609,33 @@ class InboundUpdate(models.Model):
 
     def __str__(self) -> str:
         return self.webhook_id
+
+
+# --- Operations -----------------------------------------------------------------------------------------
+
+
+class WorkerHeartbeat(models.Model):
+    """Written by a worker on a beat schedule; /healthz reads it to know work is being done."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class RetentionPurge(models.Model):
+    """What a retention run removed: counts, never content."""
+
+    ran_at = models.DateTimeField(default=timezone.now)
+    cutoff = models.DateTimeField()
+    reports = models.PositiveIntegerField(default=0)
+    evidence_files = models.PositiveIntegerField(default=0)
+    events = models.PositiveIntegerField(default=0)
+    drafts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-ran_at"]
+
+    def __str__(self) -> str:
+        return f"{self.ran_at:%Y-%m-%d}: {self.reports} reports before {self.cutoff:%Y-%m-%d}"

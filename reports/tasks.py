@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from . import drafts, handoff, notifications, outbox, workflow
+from . import drafts, handoff, health, notifications, outbox, retention, workflow
 from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -46,3 +46,13 @@ def follow_up_info_requests() -> int:
     for report in expired:
         workflow.close_unanswered(report)
     return len(remind) + len(expired)
+
+
+@shared_task
+def heartbeat() -> None:
+    health.beat()
+
+
+@shared_task
+def purge_expired_reports() -> int:
+    return retention.purge_expired().reports

@@ -1,9 +1,22 @@
 from django.urls import include, path
 
-from .views import filing, intake, resident, staff, staff_queue, staff_report, supervisor, traffic_api
+from .views import (
+    deliveries,
+    filing,
+    health,
+    intake,
+    resident,
+    staff,
+    staff_queue,
+    staff_report,
+    supervisor,
+    traffic,
+    traffic_api,
+)
 
 urlpatterns = [
     path("", resident.home, name="home"),
+    path("", include(health.urlpatterns)),
     path("report/", filing.start, name="report-start"),
     path("report/new/<slug:subtype_code>/", filing.eligibility, name="report-eligibility"),
     path("report/stop/<slug:reason>/", filing.stop, name="report-stop"),
@@ -23,5 +36,7 @@ urlpatterns = [
     path("staff/reports/", include(staff_report.urlpatterns)),
     path("staff/intake/", include(intake.urlpatterns)),
     path("staff/figures/", include(supervisor.urlpatterns)),
+    path("staff/deliveries/", include(deliveries.urlpatterns)),
     path("traffic/api/", include(traffic_api.urlpatterns)),
+    path("traffic/", include(traffic.urlpatterns)),
 ]

@@ -8,6 +8,7 @@ views turn into a message.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -29,6 +30,7 @@ from .models import (
 )
 
 S = Status
+log = logging.getLogger(__name__)
 
 ALLOWED_MOVES: dict[str, set[str]] = {
     S.SUBMITTED: {
@@ -135,6 +137,10 @@ def move(
         report.closed_at = timezone.now()
         fields.append("closed_at")
     report.save(update_fields=fields)
+    log.info(
+        "Report moved",
+        extra={"tracking_number": report.tracking_number, "from_status": from_status, "to_status": to_status},
+    )
     return record_event(
         report,
         kind,

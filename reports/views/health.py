@@ -1,0 +1,19 @@
+"""/healthz for load balancers and monitoring: 200 when everything answers, 503 otherwise."""
+
+from django.http import JsonResponse
+from django.urls import path
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from reports import health
+
+
+@require_GET
+@never_cache
+def healthz(request):
+    checks = health.all_checks()
+    body = {check.name: {"ok": check.ok, "detail": check.detail} for check in checks}
+    return JsonResponse(body, status=200 if all(check.ok for check in checks) else 503)
+
+
+urlpatterns = [path("healthz", healthz, name="healthz")]
