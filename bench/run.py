@@ -70,11 +70,11 @@ def gunicorn(env: dict, port: int):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        for _ in range(150):
             try:
-                requests.get(base + "/", timeout=1)
+                requests.get(base + "/", timeout=5)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still starting up
                 time.sleep(0.2)
         yield base, process.pid
     finally:
@@ -219,6 +219,9 @@ def main() -> None:
         f"\nPeak memory of a web worker filing one {size / 1024 / 1024:.1f} MB JPEG: {peak:.0f} MB "
         f"(it held {baseline:.0f} MB before; +{peak - baseline:.0f} MB)"
     )
+    from bench import queue_page as queue_page_bench
+
+    queue_page_bench.main()
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ SORT_CHOICES = [
     ("newest", gettext_lazy("Newest first")),
 ]
 STATUS_CHOICES = [
-    (queries.OPEN, gettext_lazy("Open (not yet decided)")),
+    (queries.OPEN, gettext_lazy("Open")),
     (queries.ALL, gettext_lazy("All statuses")),
     *Status.choices,
 ]
@@ -55,22 +55,13 @@ class QueueFilterForm(forms.Form):
         label=gettext_lazy("Search"),
         required=False,
         max_length=100,
-        help_text=gettext_lazy("Tracking or case number, plate, resident name, email or address."),
+        help_text=gettext_lazy(
+            "Tracking or case number, plate, resident name, email or address; "
+            "within the status chosen (“All statuses” includes decided reports)."
+        ),
     )
-    report_type = forms.ModelChoiceField(
-        label=gettext_lazy("Type"),
-        queryset=ReportType.objects.none(),
-        required=False,
-        to_field_name="code",
-        empty_label=gettext_lazy("All types"),
-    )
-    subtype = forms.ModelChoiceField(
-        label=gettext_lazy("Subtype"),
-        queryset=ReportSubtype.objects.none(),
-        required=False,
-        to_field_name="code",
-        empty_label=gettext_lazy("All subtypes"),
-    )
+    report_type = forms.ChoiceField(label=gettext_lazy("Type"), required=False)
+    subtype = forms.ChoiceField(label=gettext_lazy("Subtype"), required=False)
     status = forms.ChoiceField(label=gettext_lazy("Status"), choices=STATUS_CHOICES, required=False)
     assigned = forms.ChoiceField(label=gettext_lazy("Assigned to"), choices=ASSIGNED_CHOICES, required=False)
     created_from = date_field(gettext_lazy("Filed on or after"))
@@ -82,8 +73,24 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args, queue: Queue, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["report_type"].queryset = ReportType.objects.filter(queue=queue)
-        self.fields["subtype"].queryset = ReportSubtype.objects.filter(report_type__queue=queue)
+        # Both lists from one query; the choices are codes, turned back into rows by clean_*.
+        subtypes = ReportSubtype.objects.filter(report_type__queue=queue).select_related("report_type")
+        self.subtypes = {s.code: s for s in subtypes.order_by("report_type__order", "order", "code")}
+        self.report_types = {s.report_type.code: s.report_type for s in self.subtypes.values()}
+        self.fields["report_type"].choices = [
+            ("", _("All types")),
+            *((code, report_type.name) for code, report_type in self.report_types.items()),
+        ]
+        by_type: dict[str, list[tuple[str, str]]] = {}
+        for subtype in self.subtypes.values():
+            by_type.setdefault(subtype.report_type.name, []).append((subtype.code, subtype.name))
+        self.fields["subtype"].choices = [("", _("All subtypes")), *by_type.items()]
+
+    def clean_report_type(self) -> ReportType | None:
+        return self.report_types.get(self.cleaned_data["report_type"])
+
+    def clean_subtype(self) -> ReportSubtype | None:
+        return self.subtypes.get(self.cleaned_data["subtype"])
 
     def clean(self):
         data = super().clean()
@@ -113,6 +120,15 @@ def filter_form(request, queue: Queue) -> QueueFilterForm:
     return form
 
 
+def page_links(request, next_cursor: str | None) -> tuple[str, str]:
+    """The current filters as a query string: for the first page (and the CSV), and for the next page."""
+    params = request.GET.copy()
+    params.pop("cursor", None)
+    first = params.urlencode()
+    params["cursor"] = next_cursor or ""
+    return first, params.urlencode()
+
+
 @require_GET
 @access.staff_required()
 def queue_page(request, code):
@@ -127,10 +143,7 @@ def queue_page(request, code):
         messages.warning(request, _("That page link was not valid, so here is the first page."))
         page = queries.queue_page(queue, filters, user=request.user, page_size=page_size)
         cursor = None
-    filter_query = request.GET.copy()
-    filter_query.pop("cursor", None)
-    next_query = filter_query.copy()
-    next_query["cursor"] = page.next_cursor or ""
+    filter_query, next_query = page_links(request, page.next_cursor)
     return render(
         request,
         "reports/staff/queue.html",
@@ -139,8 +152,8 @@ def queue_page(request, code):
             "form": form,
             "page": page,
             "is_first_page": cursor is None,
-            "filter_query": filter_query.urlencode(),
-            "next_query": next_query.urlencode(),
+            "filter_query": filter_query,
+            "next_query": next_query,
             "can_export": access.can_supervise(request.user),
             "now": timezone.now(),
         },
@@ -154,7 +167,7 @@ def take_next(request, code):
     report = workflow.take_next(queue, by=request.user)
     if report is None:
         messages.info(
-            request, _("Nothing to take: every open report in this queue already has someone on it.")
+            request, _("Nothing to take: no report in this queue is waiting for someone to pick it up.")
         )
         return redirect("staff-queue", queue.code)
     messages.success(request, _("Report %(number)s is yours now.") % {"number": report.tracking_number})
