@@ -268,6 +268,9 @@ class Report(models.Model):
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Parking: who Traffic Control sent, and what they found.
+    enforcement_unit = models.CharField(max_length=60, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
     sla_due_at = models.DateTimeField()
     # For the queue's "updated" mark: the resident added something since staff last looked.
     resident_updated_at = models.DateTimeField(null=True, blank=True)

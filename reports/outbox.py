@@ -113,12 +113,15 @@ def mark_failed(message: OutboxMessage, error: str, *, retry: bool) -> None:
         transaction.on_commit(partial(wake_worker, message.pk, max(delay, 0)))
 
 
-def retry_now(message: OutboxMessage) -> None:
+def retry_now(message: OutboxMessage) -> bool:
     """A supervisor's "retry now": one more try at once; if it fails past its window it is dead again."""
-    OutboxMessage.objects.filter(pk=message.pk).update(
-        state=OutboxMessage.State.PENDING, available_at=timezone.now(), claimed_until=None
-    )
-    transaction.on_commit(partial(wake_worker, message.pk))
+    # Only dead or waiting rows: one a worker finished since the page was drawn stays done.
+    requeued = OutboxMessage.objects.filter(
+        pk=message.pk, state__in=[OutboxMessage.State.DEAD, OutboxMessage.State.PENDING]
+    ).update(state=OutboxMessage.State.PENDING, available_at=timezone.now(), claimed_until=None)
+    if requeued:
+        transaction.on_commit(partial(wake_worker, message.pk))
+    return bool(requeued)
 
 
 def process(message_id: int, handlers: dict[str, Callable[[OutboxMessage], None]]) -> str:

@@ -84,7 +84,9 @@ def retry(request, message_id):
     message = get_object_or_404(OutboxMessage, pk=message_id)
     if message.state == OutboxMessage.State.DONE:
         # Retrying a delivered message would send it again.
-        messages.info(request, _("Message %(id)s was already delivered; nothing to retry.") % {"id": message.pk})
+        messages.info(
+            request, _("Message %(id)s was already delivered; nothing to retry.") % {"id": message.pk}
+        )
     else:
         outbox.retry_now(message)
         messages.success(

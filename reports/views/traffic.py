@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -121,9 +122,15 @@ def nearest_first(tickets: list[Report], lat: float, lng: float) -> list[Report]
 
 
 def distance_text(metres: float) -> str:
-    if metres < 1000:
+    if metres < 995:  # rounded to 10 m, anything above would read "1000 m"
         return _("%(metres)d m") % {"metres": round(metres / 10) * 10}
     return _("%(km).1f km") % {"km": metres / 1000}
+
+
+def age_text(since: datetime, now: datetime) -> str:
+    if now - since < timedelta(minutes=1):
+        return _("just now")
+    return _("%(age)s ago") % {"age": timesince(since, now, depth=1)}
 
 
 def with_card_details(tickets: list[Report]) -> list[Report]:
@@ -133,7 +140,7 @@ def with_card_details(tickets: list[Report]) -> list[Report]:
     now = timezone.now()
     for ticket in tickets:
         ticket.photo = ticket.photos[0] if ticket.photos else None
-        ticket.age = timesince(ticket.created_at, now, depth=1)
+        ticket.age = age_text(ticket.created_at, now)
         distance = getattr(ticket, "distance", None)
         ticket.distance_text = distance_text(distance) if distance is not None else ""
         allowed = workflow.ALLOWED_MOVES[ticket.status]
@@ -203,7 +210,8 @@ def ticket_action(request, tracking_number, action):
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""
             messages.error(
-                request, f"{report.tracking_number} · {label}: {' '.join(errors)}" if label else " ".join(errors)
+                request,
+                f"{report.tracking_number} · {label}: {' '.join(errors)}" if label else " ".join(errors),
             )
         return redirect(board_url(near, f"t-{report.tracking_number}"))
     try:
