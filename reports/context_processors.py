@@ -13,4 +13,5 @@ def city(request: HttpRequest) -> dict:
         "PHONE_311_OUTSIDE": settings.PHONE_311_OUTSIDE,
         "MAP_TILE_URL": settings.MAP_TILE_URL,
         "MAP_ATTRIBUTION": settings.MAP_ATTRIBUTION,
+        "lockout_minutes": round(settings.AXES_COOLOFF_TIME * 60),
     }
