@@ -28,7 +28,9 @@ seed: migrate
 run: seed static
 	@echo
 	@echo "  The portal:      http://127.0.0.1:8000"
-	@echo "  Staff sign-in:   http://127.0.0.1:8000/staff/  (accounts above, password demo-pass-311)"
+	@echo "  Staff sign-in:   http://127.0.0.1:8000/staff/  (accounts above, password demo-pass-311,"
+	@echo "                   then a backup code 311311..311315, each once)"
+	@echo "  Traffic board:   http://127.0.0.1:8000/traffic/  (sign in as traffic)"
 	@echo "  Catalog admin:   http://127.0.0.1:8000/admin/  (sign in as admin)"
 	@echo "  Emails sent:     var/mail/  (one file per message)"
 	@echo "  Stop everything: Ctrl-C"

@@ -222,6 +222,7 @@ def main() -> None:
     from bench import queue_page as queue_page_bench
 
     queue_page_bench.main()
+    __import__("bench.handoff", fromlist=["main"]).main()
 
 
 if __name__ == "__main__":

@@ -71,7 +71,7 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "modeltranslation",  # must precede django.contrib.admin
-    "django.contrib.admin",
+    "reports.admin_site.VerifiedAdminConfig",  # django.contrib.admin, behind the second factor
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -81,6 +81,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",  # django-bootstrap-static: Bootstrap's CSS and JS, served locally
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "reports",
     "open311",
 ]
@@ -94,6 +97,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # sets request.user.is_verified(): the second factor
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
@@ -152,10 +156,15 @@ def cache_from_url(url: str) -> dict:
         }
     if scheme == "locmem":
         return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    raise ImproperlyConfigured(f"CACHE_URL must start with redis://, rediss:// or file://, not {url!r}")
+    if scheme == "sqlite":
+        # One SQLite file with atomic counters, shared by every process on this machine.
+        return {"BACKEND": "portal.sqlite_cache.SQLiteCache", "LOCATION": url.split("://", 1)[1]}
+    raise ImproperlyConfigured(
+        f"CACHE_URL must start with redis://, rediss://, sqlite:// or file://, not {url!r}"
+    )
 
 
-CACHES = {"default": cache_from_url(env_str("CACHE_URL", f"file://{VAR_DIR / 'cache'}"))}
+CACHES = {"default": cache_from_url(env_str("CACHE_URL", f"sqlite://{VAR_DIR.resolve() / 'cache.sqlite3'}"))}
 
 # --- Auth -------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -180,6 +189,11 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_LOCKOUT_TEMPLATE = "reports/staff/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "reports.ratelimits.client_address"
+# Staff pages and the admin also need a code from an authenticator app, or a backup code, after the
+# password (docs/security.md). Off only for a throwaway demo: never on a site with real reports.
+STAFF_REQUIRE_2FA = env_bool("STAFF_REQUIRE_2FA", True)
+# Administrators reset a lost device in the admin; they need not see anyone's secret key or codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # --- Languages and time ---------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -198,6 +212,8 @@ PHONE_EMERGENCY = env_str("PHONE_EMERGENCY", "911")
 PHONE_POLICE_NON_EMERGENCY = env_str("PHONE_POLICE_NON_EMERGENCY", "612-673-5335")
 PHONE_311 = env_str("PHONE_311", "311")
 PHONE_311_OUTSIDE = env_str("PHONE_311_OUTSIDE", "612-673-3000")
+# The name authenticator apps show next to a staff member's codes.
+OTP_TOTP_ISSUER = f"{CITY_NAME} 311"
 # Empty turns the map off; with a tile server that does not answer, the map steps aside and the
 # address fields carry the report.
 MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
@@ -227,6 +243,51 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+
+
+# "local" keeps evidence in EVIDENCE_ROOT; "s3" in a private bucket of any S3-compatible service, with
+# credentials from the standard AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the machine's role).
+def s3_evidence_storage(bucket: str, *, endpoint_url: str | None, region: str | None, prefix: str, acl: str):
+    if not bucket:
+        raise ImproperlyConfigured("EVIDENCE_STORAGE=s3 needs EVIDENCE_S3_BUCKET")
+    # "private" on every object; "none" sends no ACL, for buckets with ACLs turned off (AWS's default
+    # for new buckets), where objects belong to the bucket owner and are private anyway.
+    if acl not in ("private", "none"):
+        raise ImproperlyConfigured(f"EVIDENCE_S3_ACL must be private or none, not {acl!r}")
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": endpoint_url,
+            "region_name": region,
+            "location": prefix,
+            "default_acl": None if acl == "none" else acl,
+            # Nothing of ours asks a storage for a URL (evidence goes out through views that check
+            # who is asking); should anything ever do so, it gets a signed link that expires in
+            # minutes, never a public one.
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            "custom_domain": None,
+            # An original is never replaced: a name that exists gets another one (chain of custody).
+            "file_overwrite": False,
+            # Path-style requests work with every S3-compatible server (MinIO, Ceph, moto...).
+            "addressing_style": "path" if endpoint_url else None,
+            "signature_version": "s3v4",
+        },
+    }
+
+
+EVIDENCE_STORAGE = env_str("EVIDENCE_STORAGE", "local")
+if EVIDENCE_STORAGE == "s3":
+    STORAGES["evidence"] = s3_evidence_storage(
+        env_str("EVIDENCE_S3_BUCKET"),
+        endpoint_url=env_str("EVIDENCE_S3_ENDPOINT_URL") or None,
+        region=env_str("EVIDENCE_S3_REGION") or None,
+        prefix=env_str("EVIDENCE_S3_PREFIX"),
+        acl=env_str("EVIDENCE_S3_ACL", "private"),
+    )
+elif EVIDENCE_STORAGE != "local":
+    raise ImproperlyConfigured(f"EVIDENCE_STORAGE must be local or s3, not {EVIDENCE_STORAGE!r}")
 WHITENOISE_USE_FINDERS = DEBUG
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_MB", 15, minimum=1) * 1024 * 1024
 EVIDENCE_MAX_FILES = env_int("EVIDENCE_MAX_FILES", 10, minimum=1)
@@ -245,6 +306,8 @@ DRAFT_TTL_HOURS = env_int("DRAFT_TTL_HOURS", 24, minimum=1)
 CASE_NUMBER_PREFIX = env_str("CASE_NUMBER_PREFIX", "MP")
 FILING_RATE = env_str("FILING_RATE", "10/h")
 FILING_STEP_RATE = env_str("FILING_STEP_RATE", "300/h")
+# Opening status pages, per client address.
+STATUS_LOOKUP_RATE = env_str("STATUS_LOOKUP_RATE", "120/h")
 # How many proxies in front of us append to X-Forwarded-For; 0 trusts none and uses the socket.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 RATELIMIT_VIEW = "reports.views.resident.rate_limited"
@@ -281,6 +344,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        # The folder is polled; once a second (kombu's default) would be most of a hand-off's latency.
+        "polling_interval": 0.2,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
     else {"visibility_timeout": 3600}
@@ -310,7 +375,7 @@ OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 300, minimum=1)
 TRAFFIC_HANDOFF = env_str("TRAFFIC_HANDOFF", "board")
 if TRAFFIC_HANDOFF not in ("board", "webhook"):
     raise ImproperlyConfigured(f"TRAFFIC_HANDOFF must be board or webhook, not {TRAFFIC_HANDOFF!r}")
-TRAFFIC_RETRY_HOURS = env_int("TRAFFIC_RETRY_HOURS", 48, minimum=0)
+TRAFFIC_RETRY_HOURS = env_int("TRAFFIC_RETRY_HOURS", 48, minimum=24)
 # Photo links in a delivery stay valid this long.
 TRAFFIC_PHOTO_LINK_DAYS = env_int("TRAFFIC_PHOTO_LINK_DAYS", 7, minimum=1)
 CELERY_BEAT_SCHEDULE = {

@@ -9,12 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, resolve_url
+from django.urls import reverse
+from django.utils.http import urlencode
 
+from . import second_factor
 from .models import Queue, Report
 
 WORK_REPORT_QUEUE = "reports.work_report_queue"
@@ -52,19 +57,30 @@ def workable_queues(user: AbstractBaseUser) -> QuerySet[Queue]:
 
 
 def staff_required(check: Callable[[AbstractBaseUser], bool] = is_staff_member):
-    """Anonymous visitors go to the sign-in page; signed-in people without the role get 403."""
+    """Anonymous visitors go to the sign-in page; a session that has not passed the second factor goes to
+    the code page, before anything about the role is revealed; signed-in people without the role get 403."""
 
     def decorator(view):
         @wraps(view)
         @login_required
         def wrapper(request, *args, **kwargs):
+            if not second_factor.passed(request):
+                return second_factor_challenge(request)
             if not is_staff_member(request.user) or not check(request.user):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
+        # Lets tests find every staff view in the URLconf; functools.wraps carries it through decorators.
+        wrapper.staff_page = True
         return wrapper
 
     return decorator
+
+
+def second_factor_challenge(request: HttpRequest) -> HttpResponse:
+    # A POST cannot be replayed after the code page, so it comes back to the staff home page instead.
+    goal = request.get_full_path() if request.method == "GET" else resolve_url(settings.LOGIN_REDIRECT_URL)
+    return redirect(f"{reverse('staff-2fa-verify')}?{urlencode({'next': goal})}")
 
 
 def queue_for(user: AbstractBaseUser, code: str) -> Queue:

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils.translation import gettext as _
+from django.utils import timezone
 
 from . import outbox, traffic, workflow
 from .models import (
@@ -112,11 +112,13 @@ def deliver(message: OutboxMessage) -> None:
         raise outbox.GiveUp("the Traffic endpoint was removed or disabled")
     report, webhook_id = message.report, webhook_id_for(message)
     body = traffic.encode(traffic.handoff_payload(report))
+    started_at = timezone.now()
     result = traffic.post(endpoint.url, webhook_id, body, endpoint.secret_list())
     DeliveryAttempt.objects.create(
         message=message,
         endpoint=endpoint,
         webhook_id=webhook_id,
+        started_at=started_at,
         status_code=result.status_code,
         latency_ms=result.latency_ms,
         error=result.error,
@@ -135,7 +137,7 @@ def deliver(message: OutboxMessage) -> None:
         return
     failure = f"{result.status_code or 'no answer'}: {result.error}".strip()
     if result.endpoint_gone:
-        TrafficEndpoint.objects.filter(pk=endpoint.pk).update(active=False, disabled_reason=_("410 Gone"))
+        TrafficEndpoint.objects.filter(pk=endpoint.pk).update(active=False, disabled_reason="410 Gone")
         raise outbox.GiveUp(f"{failure} (endpoint disabled)")
     if result.worth_retrying:
         raise outbox.RetryLater(failure)

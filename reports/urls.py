@@ -12,6 +12,7 @@ from .views import (
     supervisor,
     traffic,
     traffic_api,
+    two_factor,
 )
 
 urlpatterns = [
@@ -32,6 +33,7 @@ urlpatterns = [
         name="report-status-evidence",
     ),
     path("staff/", include(staff.urlpatterns)),
+    path("staff/2fa/", include(two_factor.urlpatterns)),
     path("staff/queues/", include(staff_queue.urlpatterns)),
     path("staff/reports/", include(staff_report.urlpatterns)),
     path("staff/intake/", include(intake.urlpatterns)),

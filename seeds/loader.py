@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser, Group, Permission
 from django.core.management.base import OutputWrapper
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from shapely.geometry import shape
 
 from reports.models import (
@@ -289,16 +290,35 @@ def find_permissions(names: list[str], *, where: str) -> list[Permission]:
     return permissions
 
 
+# The demo accounts' second factor: one-time backup codes known in advance, put back by every
+# `seed --demo` (so by every `make run`), since each works only once.
+DEMO_BACKUP_CODES = ("311311", "311312", "311313", "311314", "311315")
+
+
 @dataclass(frozen=True)
 class DemoAccounts:
     users: list[AbstractUser]
     password: str
+    backup_codes: tuple[str, ...] = DEMO_BACKUP_CODES
 
 
 def seed_demo_users(path: Path = STAFF_PATH) -> DemoAccounts:
     staff = read_json(path)
     password = staff["demo_password"]
-    return DemoAccounts([seed_demo_user(entry, password) for entry in staff["demo_users"]], password)
+    users = [seed_demo_user(entry, password) for entry in staff["demo_users"]]
+    for user in users:
+        seed_demo_backup_codes(user)
+    return DemoAccounts(users, password)
+
+
+def seed_demo_backup_codes(user: AbstractUser) -> None:
+    device, _created = StaticDevice.objects.update_or_create(
+        user=user,
+        name="Demo backup codes",
+        defaults={"confirmed": True, "throttling_failure_count": 0, "throttling_failure_timestamp": None},
+    )
+    device.token_set.all().delete()
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in DEMO_BACKUP_CODES)
 
 
 def seed_demo_user(entry: dict, password: str) -> AbstractUser:

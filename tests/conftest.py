@@ -5,6 +5,7 @@ import shutil
 import threading
 from datetime import timedelta
 
+import django_otp
 import pytest
 from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
@@ -37,7 +38,7 @@ def collected_static(django_db_blocker):
 def private_evidence_storage(settings, tmp_path):
     storages = {**settings.STORAGES}
     storages["evidence"] = {
-        **storages["evidence"],
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(tmp_path / "evidence"), "base_url": None},
     }
     settings.STORAGES = storages
@@ -64,6 +65,37 @@ def english_again():
 @pytest.fixture
 def catalog(db):
     call_command("seed", verbosity=0)
+
+
+def sign_in(client, user: User) -> None:
+    """Sign a test client in with both steps: the password (force_login) and the second factor.
+
+    force_login alone leaves a session that staff pages send to the code page, as they would a person
+    who has typed only a password."""
+    client.force_login(user)
+    device = backup_codes_device(user)
+    session = client.session
+    session[django_otp.DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+def backup_codes_device(user: User, *codes: str):
+    """The user's backup-codes device (created confirmed if missing), with the given codes added."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    device, _created = StaticDevice.objects.get_or_create(
+        user=user, name="Backup codes", defaults={"confirmed": True}
+    )
+    for code in codes:
+        device.token_set.create(token=code)
+    return device
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's admin_client, signed in with the second factor as the admin requires."""
+    sign_in(client, admin_user)
+    return client
 
 
 def make_staff(username: str, group: str) -> User:

@@ -11,7 +11,7 @@ from django.urls import reverse
 from reports.models import Draft, Report
 
 from . import samples
-from .conftest import past, require
+from .conftest import backup_codes_device, past, require
 from .flows import file_report
 
 CHROMIUM = "/usr/bin/chromium"
@@ -113,6 +113,7 @@ def test_a_report_taker_and_a_resident_work_a_report_to_approval(
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     file_report(client, "theft-from-vehicle")
+    backup_codes_device(report_taker, "abcd2345")
     report = Report.objects.get()
     status_url = live_server.url + reverse("report-status", args=[Draft.objects.get().status_token])
 
@@ -120,6 +121,8 @@ def test_a_report_taker_and_a_resident_work_a_report_to_approval(
     desk.goto(live_server.url + reverse("staff-login"))
     desk.fill("#id_username", report_taker.username)
     desk.fill("#id_password", "a-long-test-password")
+    desk.locator("main button[type=submit]").click()
+    desk.fill("#id_code", "abcd2345")  # the second step: a backup code
     desk.locator("main button[type=submit]").click()
     desk.goto(live_server.url + reverse("staff-queue", args=["theft-damage"]))
     desk.locator("form[action$='take-next/'] button").click()

@@ -20,6 +20,7 @@ from django.utils import timezone
 from reports import charts, figures
 from reports.models import Channel, Report, Status
 
+from .conftest import sign_in
 from .flows import file_report
 from .test_pages import audit
 
@@ -168,7 +169,7 @@ def test_it_limits_the_period_figures_to_the_chosen_days(client, supervisor):
     make_report(created_at=now - timedelta(days=2))
     make_report(created_at=now - timedelta(days=20), channel=Channel.PHONE)
     make_report(created_at=now - timedelta(days=60), channel=Channel.API)
-    client.force_login(supervisor)
+    sign_in(client, supervisor)
 
     totals = {
         days: client.get(reverse("staff-dashboard"), {"days": days}).context["board"].totals
@@ -190,7 +191,7 @@ def test_it_shows_the_headline_numbers(client, supervisor):
     make_report(
         created_at=now - timedelta(days=3), channel=Channel.WALK_IN, sla_due_at=now - timedelta(hours=1)
     )
-    client.force_login(supervisor)
+    sign_in(client, supervisor)
 
     page = client.get(reverse("staff-dashboard")).content.decode()
 
@@ -215,9 +216,9 @@ def test_it_shows_the_figures_to_supervisors_only(
     assert client.get(url).status_code == 302
     assert client.get(url)["Location"].startswith(reverse("staff-login"))
     for person in (report_taker, traffic_agent, agent_311):
-        client.force_login(person)
+        sign_in(client, person)
         assert client.get(url).status_code == 403
-    client.force_login(supervisor)
+    sign_in(client, supervisor)
     assert client.get(url).status_code == 200
 
 
@@ -229,7 +230,7 @@ def test_it_downloads_the_weekly_figures_as_csv(client, supervisor):
     make_report("parking-double-parked", channel=Channel.PHONE)
     three_weeks_ago = datetime.combine(figures.week_starts(4)[0] + timedelta(days=2), time(12), tzinfo=CITY)
     make_report("damage-graffiti", created_at=three_weeks_ago, channel=Channel.API)
-    client.force_login(supervisor)
+    sign_in(client, supervisor)
 
     response = client.get(reverse("staff-dashboard-csv"))
 
@@ -259,7 +260,7 @@ def svgs(page: str) -> list[str]:
 def test_it_draws_well_formed_svg_without_inline_styles(client, supervisor):
     make_report("theft-bicycle", channel=Channel.PHONE)
     make_report("parking-double-parked", sla_due_at=timezone.now() - timedelta(hours=1))
-    client.force_login(supervisor)
+    sign_in(client, supervisor)
 
     page = client.get(reverse("staff-dashboard")).content.decode()
 
@@ -336,7 +337,7 @@ def queries_for(action) -> int:
 
 
 def test_it_reads_the_figures_in_a_fixed_number_of_queries(client, supervisor):
-    client.force_login(supervisor)
+    sign_in(client, supervisor)
     page = lambda: client.get(reverse("staff-dashboard"), {"days": 90})  # noqa: E731
     download = lambda: client.get(reverse("staff-dashboard-csv"))  # noqa: E731
     board = lambda: figures.dashboard(figures.period_ending(90))  # noqa: E731

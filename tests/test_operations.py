@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.config
 import os
 import secrets
 import subprocess
@@ -111,7 +112,6 @@ def test_it_purges_exactly_what_is_past_its_retention(client, catalog, settings)
 
 @pytest.mark.django_db
 def test_it_logs_the_tracking_number_as_json_and_never_the_token(client, catalog, caplog):
-    import logging.config
 
     caplog.set_level(logging.INFO)
     file_report(client, "theft-other")

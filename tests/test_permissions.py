@@ -9,9 +9,10 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from reports.models import Report
+from reports.models import OutboxMessage, Report
 
 from . import samples
+from .conftest import sign_in
 from .flows import file_report
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +22,13 @@ THEFT_QUEUE = {"report_taker", "supervisor"}
 TRAFFIC_QUEUE = {"traffic_agent", "supervisor"}
 INTAKE = {"agent_311", "supervisor"}
 SUPERVISORS = {"supervisor"}
-PUBLIC = {"staff-login", "staff-logout"}
+# The sign-in steps themselves: open to anyone (the password) or to anyone past the password (the code).
+PUBLIC = {"staff-login", "staff-logout", "staff-2fa-verify", "staff-2fa-enrol"}
+
+
+def is_session_route(route: str) -> bool:
+    # traffic/api/ is machine to machine, authenticated by signatures, not by a staff session.
+    return route.startswith(("staff/", "traffic/")) and not route.startswith("traffic/api/")
 
 
 def staff_url_names(resolver: URLResolver | None = None, prefix: str = "") -> set[str]:
@@ -30,7 +37,7 @@ def staff_url_names(resolver: URLResolver | None = None, prefix: str = "") -> se
         route = prefix + str(entry.pattern)
         if isinstance(entry, URLResolver):
             names |= staff_url_names(entry, route)
-        elif isinstance(entry, URLPattern) and route.startswith("staff/") and entry.name:
+        elif isinstance(entry, URLPattern) and is_session_route(route) and entry.name:
             names.add(entry.name)
     return names - PUBLIC
 
@@ -39,7 +46,9 @@ def staff_url_names(resolver: URLResolver | None = None, prefix: str = "") -> se
 def reports(client, catalog):
     photo = samples.upload("a.jpg", samples.jpeg_bytes(), "image/jpeg")
     file_report(client, "theft-other", files=[photo])
-    file_report(client, "parking-fire-hydrant", files=[samples.upload("b.jpg", samples.jpeg_bytes(), "image/jpeg")])
+    file_report(
+        client, "parking-fire-hydrant", files=[samples.upload("b.jpg", samples.jpeg_bytes(), "image/jpeg")]
+    )
     theft = Report.objects.get(queue__code="theft-damage")
     parking = Report.objects.get(queue__code="traffic-control")
     return theft, parking
@@ -60,7 +69,12 @@ def cases(theft: Report, parking: Report) -> list[tuple[str, str, str, set[str]]
             ("staff-report-detail", "get", reverse("staff-report-detail", args=[number]), allowed),
             ("staff-report-action", "post", reverse("staff-report-action", args=[number, "note"]), allowed),
             ("staff-evidence", "get", reverse("staff-evidence", args=[number, evidence, "thumb"]), allowed),
-            ("staff-evidence-verify", "post", reverse("staff-evidence-verify", args=[number, evidence]), allowed),
+            (
+                "staff-evidence-verify",
+                "post",
+                reverse("staff-evidence-verify", args=[number, evidence]),
+                allowed,
+            ),
         ]
     for name in ("intake-start", "intake-details", "intake-review", "intake-submitted"):
         rows.append((name, "get", reverse(name), INTAKE))
@@ -69,6 +83,20 @@ def cases(theft: Report, parking: Report) -> list[tuple[str, str, str, set[str]]
         ("intake-stop", "get", reverse("intake-stop", args=["emergency"]), INTAKE),
         ("staff-dashboard", "get", reverse("staff-dashboard"), SUPERVISORS),
         ("staff-dashboard-csv", "get", reverse("staff-dashboard-csv"), SUPERVISORS),
+        ("traffic-board", "get", reverse("traffic-board"), TRAFFIC_QUEUE),
+        (
+            "traffic-ticket-action",
+            "post",
+            reverse("traffic-ticket-action", args=[parking.tracking_number, "on-scene"]),
+            TRAFFIC_QUEUE,
+        ),
+        ("staff-deliveries", "get", reverse("staff-deliveries"), SUPERVISORS),
+        (
+            "staff-delivery-retry",
+            "post",
+            reverse("staff-delivery-retry", args=[OutboxMessage.objects.filter(report=parking).first().pk]),
+            SUPERVISORS,
+        ),
     ]
     return rows
 
@@ -85,9 +113,9 @@ def test_it_lets_in_only_the_right_persona(request, reports, persona, client):
         browser = client  # the resident who filed both reports, with their session and status links
     else:
         browser = Client()
-        browser.force_login(request.getfixturevalue(persona))
+        sign_in(browser, request.getfixturevalue(persona))
     login = reverse("staff-login")
-    for name, method, url, allowed in cases(*reports):
+    for _name, method, url, allowed in cases(*reports):
         response = getattr(browser, method)(url, {"note": "checked"} if method == "post" else None)
         where = f"{persona} {method.upper()} {url}"
         if persona in allowed:

@@ -22,7 +22,7 @@ from reports.models import Report, ReportEvent, ReportSubtype, Status
 from reports.templatetags.queue_tags import age, sla_state
 from reports.workflow import OPEN_STATUSES
 
-from .conftest import make_staff
+from .conftest import make_staff, sign_in
 from .flows import file_report
 from .test_pages import audit
 
@@ -85,7 +85,7 @@ def numbers(reports) -> list[str]:
 def test_it_opens_each_queue_only_to_the_people_who_work_it(
     client, request, persona, theft_damage, traffic_control
 ):
-    client.force_login(request.getfixturevalue(persona))
+    sign_in(client, request.getfixturevalue(persona))
 
     assert client.get(queue_url(THEFT_DAMAGE)).status_code == theft_damage
     assert client.get(queue_url(TRAFFIC)).status_code == traffic_control
@@ -102,7 +102,7 @@ def test_it_sends_anonymous_visitors_to_sign_in(client, catalog):
 
 
 def test_it_answers_404_for_a_queue_that_does_not_exist(client, supervisor):
-    client.force_login(supervisor)
+    sign_in(client, supervisor)
     assert client.get(queue_url("no-such-queue")).status_code == 404
 
 
@@ -112,7 +112,7 @@ def test_it_answers_404_for_a_queue_that_does_not_exist(client, supervisor):
 def test_it_lists_a_filed_report_with_what_staff_need_to_see(client, catalog, report_taker):
     file_report(Client(), "theft-bicycle")
     report = Report.objects.get()
-    client.force_login(report_taker)
+    sign_in(client, report_taker)
 
     page = client.get(queue_url()).content.decode()
 
@@ -124,7 +124,7 @@ def test_it_lists_a_filed_report_with_what_staff_need_to_see(client, catalog, re
 
 def test_it_keeps_headings_in_order_labels_every_filter_and_has_no_inline_style(client, report_taker):
     make_reports(3)
-    client.force_login(report_taker)
+    sign_in(client, report_taker)
     page = client.get(queue_url()).content.decode()
     found = audit(page)
 
@@ -142,7 +142,7 @@ def test_it_marks_reports_the_resident_added_to_since_staff_last_looked(client, 
     fresh, seen, untouched = make_reports(3)
     Report.objects.filter(pk=fresh.pk).update(resident_updated_at=now, staff_seen_at=now - timedelta(hours=1))
     Report.objects.filter(pk=seen.pk).update(resident_updated_at=now - timedelta(hours=1), staff_seen_at=now)
-    client.force_login(report_taker)
+    sign_in(client, report_taker)
 
     rows = client.get(queue_url()).context["page"].rows
 
@@ -156,7 +156,7 @@ def test_it_shows_the_sla_badge_in_words_as_well_as_colour(client, report_taker)
     make_reports(1, created_at=now - 80 * hours, sla_due_at=now - 8 * hours)  # overdue
     make_reports(1, created_at=now - 60 * hours, sla_due_at=now + 12 * hours)  # 1/6 of 72 h left
     make_reports(1, created_at=now - 2 * hours, sla_due_at=now + 70 * hours)
-    client.force_login(report_taker)
+    sign_in(client, report_taker)
 
     page = client.get(queue_url()).content.decode()
 
@@ -194,7 +194,7 @@ def test_it_filters_by_type_and_subtype(client, report_taker):
     package = make_reports(1, "theft-package")
     graffiti = make_reports(1, "damage-graffiti")
     make_reports(1, "parking-fire-hydrant")  # another queue altogether
-    client.force_login(report_taker)
+    sign_in(client, report_taker)
 
     assert shown(client) == numbers(bike + package + graffiti)
     assert shown(client, report_type="theft") == numbers(bike + package)
@@ -206,7 +206,7 @@ def test_it_shows_open_reports_unless_asked_for_another_status(client, report_ta
     submitted = make_reports(1, status=Status.SUBMITTED)
     waiting = make_reports(1, status=Status.NEEDS_INFO)
     approved = make_reports(1, status=Status.APPROVED, case_number="MP26-000001")
-    client.force_login(report_taker)
+    sign_in(client, report_taker)
 
     assert shown(client) == numbers(submitted + waiting)
     assert shown(client, status="open") == numbers(submitted + waiting)
@@ -219,7 +219,7 @@ def test_it_filters_by_who_the_report_is_assigned_to(client, report_taker):
     mine = make_reports(1, assignee=report_taker)
     theirs = make_reports(1, assignee=other)
     nobodys = make_reports(1)
-    client.force_login(report_taker)
+    sign_in(client, report_taker)
 
     assert shown(client, assigned="me") == numbers(mine)
     assert shown(client, assigned="unassigned") == numbers(nobodys)
@@ -232,7 +232,7 @@ def test_it_filters_by_the_day_filed_in_local_time(client, report_taker):
     first = make_reports(1, start=day.replace(hour=0, minute=5))
     last = make_reports(1, start=day.replace(hour=23, minute=55) + timedelta(days=1))
     after = make_reports(1, start=day + timedelta(days=2))
-    client.force_login(report_taker)
+    sign_in(client, report_taker)
     start, end = day.date().isoformat(), (day + timedelta(days=1)).date().isoformat()
 
     assert shown(client, created_from=start, created_to=end) == numbers(first + last)
@@ -242,7 +242,7 @@ def test_it_filters_by_the_day_filed_in_local_time(client, report_taker):
 
 def test_it_refuses_a_date_range_that_ends_before_it_starts(client, report_taker):
     make_reports(2)
-    client.force_login(report_taker)
+    sign_in(client, report_taker)
 
     response = client.get(queue_url(), {"created_from": "2026-03-10", "created_to": "2026-03-01"})
 
@@ -273,7 +273,7 @@ def test_it_searches_by_number_name_email_or_address(client, report_taker, searc
         case_number="MP26-000042",
         status=Status.IN_REVIEW,
     )
-    client.force_login(report_taker)
+    sign_in(client, report_taker)
     if search == "tracking":
         search = target.tracking_number
     elif search == "tracking-lower-no-dash":
@@ -285,7 +285,7 @@ def test_it_searches_by_number_name_email_or_address(client, report_taker, searc
 def test_it_finds_a_plate_however_it_is_typed(client, traffic_agent):
     (blue,) = make_reports(1, "parking-blocked-driveway", vehicle_plate="ABC123")
     make_reports(1, "parking-blocked-driveway", vehicle_plate="XYZ789")
-    client.force_login(traffic_agent)
+    sign_in(client, traffic_agent)
 
     assert shown(client, TRAFFIC, search="abc 123") == [blue.tracking_number]
     assert shown(client, TRAFFIC, search="ABC-123") == [blue.tracking_number]
@@ -299,7 +299,7 @@ def test_it_sorts_oldest_first_by_default_then_newest_or_by_sla(client, report_t
     old, middle, new = make_reports(3, step=timedelta(hours=1))
     # The middle one is due first: SLA order is not filing order.
     Report.objects.filter(pk=middle.pk).update(sla_due_at=now)
-    client.force_login(report_taker)
+    sign_in(client, report_taker)
 
     assert shown(client) == numbers([old, middle, new])
     assert shown(client, sort="oldest") == numbers([old, middle, new])
@@ -333,7 +333,7 @@ def test_it_walks_every_row_exactly_once_page_by_page(report_taker, sort):
 def test_it_follows_the_next_page_link_with_the_filters_kept(client, report_taker):
     make_reports(60)
     make_reports(5, "damage-graffiti")
-    client.force_login(report_taker)
+    sign_in(client, report_taker)
 
     first = client.get(queue_url(), {"report_type": "theft", "per_page": 25})
     second = client.get(queue_url() + "?" + first.context["next_query"])
@@ -368,7 +368,7 @@ def cursor_of(value) -> str:
 )
 def test_it_shows_the_first_page_for_a_broken_cursor(client, report_taker, cursor):
     reports = make_reports(3)
-    client.force_login(report_taker)
+    sign_in(client, report_taker)
 
     response = client.get(queue_url(), {"cursor": cursor})
 
@@ -388,7 +388,7 @@ def test_it_reads_each_page_in_the_same_number_of_queries_for_10_or_100_rows(cli
     other = make_staff("taker2", "Report takers")
     make_reports(5, assignee=other, resident_updated_at=timezone.now())
     make_reports(5, "damage-vandalism")
-    client.force_login(report_taker)
+    sign_in(client, report_taker)
     params = {"per_page": 100, "report_type": "", "status": "open", "search": ""}
     client.get(queue_url(), params)  # the first request of a session may fill caches
 
@@ -419,7 +419,7 @@ def test_it_takes_the_oldest_unassigned_open_report(client, report_taker):
     make_reports(1, status=Status.APPROVED, case_number="MP26-000009")  # decided: not work any more
     make_reports(1, assignee=other)  # someone is on it
     oldest_free, _newer = make_reports(2)
-    client.force_login(report_taker)
+    sign_in(client, report_taker)
 
     response = client.post(reverse("staff-take-next", args=[THEFT_DAMAGE]))
 
@@ -437,7 +437,7 @@ def test_it_takes_the_oldest_unassigned_open_report(client, report_taker):
 
 def test_it_says_so_when_there_is_nothing_to_take(client, report_taker):
     make_reports(1, assignee=report_taker)
-    client.force_login(report_taker)
+    sign_in(client, report_taker)
 
     response = client.post(reverse("staff-take-next", args=[THEFT_DAMAGE]), follow=True)
 
@@ -447,7 +447,7 @@ def test_it_says_so_when_there_is_nothing_to_take(client, report_taker):
 
 def test_it_takes_next_only_by_post(client, report_taker):
     make_reports(1)
-    client.force_login(report_taker)
+    sign_in(client, report_taker)
 
     assert client.get(reverse("staff-take-next", args=[THEFT_DAMAGE])).status_code == 405
     assert not Report.objects.filter(assignee__isnull=False).exists()
@@ -470,7 +470,7 @@ def test_it_gives_two_report_takers_pressing_take_next_together_two_different_re
 
     def press(user: User) -> None:
         browser = Client()
-        browser.force_login(user)
+        sign_in(browser, user)
         try:
             together.wait(timeout=10)
             locations[user.username] = browser.post(url)["Location"]
@@ -511,7 +511,7 @@ def test_it_skips_a_report_another_transaction_holds_instead_of_waiting(
     try:
         assert locked.wait(timeout=10)
         client = Client()
-        client.force_login(report_taker)
+        sign_in(client, report_taker)
         response = client.post(reverse("staff-take-next", args=[THEFT_DAMAGE]))
     finally:
         release.set()
@@ -534,7 +534,7 @@ def test_it_exports_the_filtered_list_as_csv_for_supervisors(client, supervisor,
     (theft,) = make_reports(1, assignee=report_taker)
     (approved,) = make_reports(1, status=Status.APPROVED, case_number="MP26-000007")
     make_reports(1, "damage-graffiti")
-    client.force_login(supervisor)
+    sign_in(client, supervisor)
 
     response = client.get(
         reverse("staff-queue-export", args=[THEFT_DAMAGE]), {"report_type": "theft", "status": "all"}
@@ -558,7 +558,7 @@ def test_it_defuses_spreadsheet_formulas_in_the_csv(client, supervisor):
     addresses = ['=HYPERLINK("http://evil")', "+1 Main St", "-2 Main St", "@SUM(A1)", "12 Main St"]
     for address in addresses:
         make_reports(1, address=address)
-    client.force_login(supervisor)
+    sign_in(client, supervisor)
 
     rows = read_csv(client.get(reverse("staff-queue-export", args=[THEFT_DAMAGE])))
 
@@ -573,13 +573,13 @@ def test_it_defuses_spreadsheet_formulas_in_the_csv(client, supervisor):
 
 def test_it_keeps_the_csv_from_everyone_but_supervisors(client, report_taker, traffic_agent):
     for person in (report_taker, traffic_agent):
-        client.force_login(person)
+        sign_in(client, person)
         assert client.get(reverse("staff-queue-export", args=[THEFT_DAMAGE])).status_code == 403
         assert client.get(reverse("staff-queue-export", args=[TRAFFIC])).status_code == 403
     assert "Download CSV" not in client.get(queue_url(TRAFFIC)).content.decode()
 
 
 def test_it_offers_the_csv_of_the_current_filters_to_supervisors(client, supervisor):
-    client.force_login(supervisor)
+    sign_in(client, supervisor)
     page = client.get(queue_url(), {"status": "all", "cursor": "x"}).content.decode()
     assert f'href="{reverse("staff-queue-export", args=[THEFT_DAMAGE])}?status=all"' in page

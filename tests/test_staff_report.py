@@ -12,7 +12,7 @@ from reports.evidence import evidence_storage
 from reports.models import Draft, Evidence, OutboxMessage, Report, ReportEvent, Status
 
 from . import samples
-from .conftest import past
+from .conftest import past, sign_in
 from .flows import SAFE_ANSWERS, file_report
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 def signed_in(user) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 
@@ -39,8 +39,16 @@ def test_it_shows_everything_the_resident_gave(theft, report_taker):
     page = signed_in(report_taker).get(reverse("staff-report-detail", args=[theft.tracking_number]))
     html = page.content.decode()
     assert page.status_code == 200
-    for expected in ("Laptop", "ThinkPad X1", "SN123", "350 S 5th St", "alex@example.org", "window.jpg",
-                     theft.evidence.get().sha256, "Is anyone in danger or hurt right now?"):
+    for expected in (
+        "Laptop",
+        "ThinkPad X1",
+        "SN123",
+        "350 S 5th St",
+        "alex@example.org",
+        "window.jpg",
+        theft.evidence.get().sha256,
+        "Is anyone in danger or hurt right now?",
+    ):
         assert expected in html
     assert ReportEvent.objects.filter(report=theft, kind=ReportEvent.Kind.VIEWED, actor=report_taker).exists()
 
@@ -84,7 +92,9 @@ def test_it_keeps_reassignment_for_supervisors(theft, report_taker, supervisor):
 def test_it_records_every_download_of_an_original(theft, report_taker):
     evidence = theft.evidence.get()
     staff = signed_in(report_taker)
-    response = staff.get(reverse("staff-evidence", args=[theft.tracking_number, evidence.public_id, "original"]))
+    response = staff.get(
+        reverse("staff-evidence", args=[theft.tracking_number, evidence.public_id, "original"])
+    )
     body = b"".join(response.streaming_content)
     assert hashlib.sha256(body).hexdigest() == evidence.sha256
     assert "attachment" in response["Content-Disposition"] and "window.jpg" in response["Content-Disposition"]
@@ -123,7 +133,9 @@ def test_it_lets_the_resident_reply_with_a_photo_and_download_the_pdf(client, th
     page = client.get(status_url).content.decode()
     assert "Please send a photo of the damage." in page and "Send my answer" in page
     photo = samples.upload("damage.jpg", samples.jpeg_bytes(), "image/jpeg")
-    response = client.post(reverse("report-status-reply", args=[token]), {"text": "Here it is.", "files": [photo]})
+    response = client.post(
+        reverse("report-status-reply", args=[token]), {"text": "Here it is.", "files": [photo]}
+    )
     assert response.status_code == 302
     theft.refresh_from_db()
     assert theft.status == Status.IN_REVIEW and theft.updated_by_resident
@@ -139,7 +151,9 @@ def test_it_keeps_a_bad_reply_file_from_half_saving(client, theft, report_taker)
     token = Draft.objects.get().status_token
     act(signed_in(report_taker), theft, "request-info", note="Receipt please.")
     bad = samples.upload("receipt.jpg", samples.text_as_jpg(), "image/jpeg")
-    response = client.post(reverse("report-status-reply", args=[token]), {"text": "Attached.", "files": [bad]})
+    response = client.post(
+        reverse("report-status-reply", args=[token]), {"text": "Attached.", "files": [bad]}
+    )
     assert response.status_code == 200 and "receipt.jpg" in response.content.decode()
     theft.refresh_from_db()
     assert theft.status == Status.NEEDS_INFO and theft.evidence.count() == 1
@@ -154,9 +168,14 @@ def test_a_311_agent_files_for_a_caller(agent_311):
     )
     assert response.url == reverse("intake-details")
     details = {
-        "occurred_from": past(hours=10), "occurred_to": past(hours=2), "address": "1500 Washington Ave S",
-        "description": "Taken from the rack.", "items-TOTAL_FORMS": "1", "items-INITIAL_FORMS": "0",
-        "items-0-description": "Bicycle", "items-0-value": "400",
+        "occurred_from": past(hours=10),
+        "occurred_to": past(hours=2),
+        "address": "1500 Washington Ave S",
+        "description": "Taken from the rack.",
+        "items-TOTAL_FORMS": "1",
+        "items-INITIAL_FORMS": "0",
+        "items-0-description": "Bicycle",
+        "items-0-value": "400",
     }
     assert agent.post(reverse("intake-details"), details).url == reverse("intake-review")  # no email needed
     assert agent.post(reverse("intake-review"), {"confirm": "on"}).url == reverse("intake-submitted")

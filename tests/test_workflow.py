@@ -71,7 +71,9 @@ def test_it_refuses_to_approve_a_rejected_report(report, report_taker):
 
 def test_it_rejects_with_a_reason_the_resident_is_told(report, report_taker):
     reason = RejectionReason.objects.get(code="civil-matter")
-    event = workflow.reject(report, by=report_taker, reason=reason, note="This is between you and the landlord.")
+    event = workflow.reject(
+        report, by=report_taker, reason=reason, note="This is between you and the landlord."
+    )
     assert event.to_status == Status.REJECTED and event.data == {"reason": "civil-matter"}
     [message] = emails_queued(report, "report-rejected")
     assert outbox.process(message.pk, tasks.HANDLERS) == "done"
@@ -101,7 +103,9 @@ def test_it_asks_for_more_and_takes_the_reply_back_to_the_queue(report, report_t
 
     report.refresh_from_db()
     assert report.status == Status.IN_REVIEW and report.assignee == report_taker
-    assert report.updated_by_resident and reply.kind == ReportEvent.Kind.RESIDENT_REPLY and reply.actor is None
+    assert (
+        report.updated_by_resident and reply.kind == ReportEvent.Kind.RESIDENT_REPLY and reply.actor is None
+    )
     workflow.record_view(report, by=report_taker)
     report.refresh_from_db()
     assert not report.updated_by_resident
@@ -154,7 +158,9 @@ def test_it_closes_and_then_refuses_every_move(report, report_taker, supervisor)
     for attempt in (
         lambda: workflow.approve(report, by=report_taker),
         lambda: workflow.assign(report, to=supervisor, by=supervisor),
-        lambda: workflow.move_to_queue(report, by=report_taker, queue=Queue.objects.get(code="traffic-control")),
+        lambda: workflow.move_to_queue(
+            report, by=report_taker, queue=Queue.objects.get(code="traffic-control")
+        ),
     ):
         with pytest.raises(workflow.IllegalMove):
             attempt()

@@ -9,6 +9,7 @@ http://127.0.0.1:8090/ and whose secret is the same whsec_ value.
 
 import os
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -17,6 +18,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 class Receiver(BaseHTTPRequestHandler):
     secret = os.environ.get("TRAFFIC_SECRET", "")
     seen: dict = {}  # webhook-id -> ticket: a redelivery is acknowledged again, never dispatched twice
+    lock = threading.Lock()  # two copies of one delivery may arrive at the same moment
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("content-length", 0)))
@@ -25,8 +27,10 @@ class Receiver(BaseHTTPRequestHandler):
         except (WebhookVerificationError, ValueError):
             return self.answer(401)
         message_id = self.headers["webhook-id"]
-        if message_id not in self.seen:
-            self.seen[message_id] = payload["data"]
+        with self.lock:
+            first_time = message_id not in self.seen
+            self.seen.setdefault(message_id, payload["data"])
+        if first_time:
             self.dispatch(payload["data"])
         return self.answer(200)
 

@@ -23,6 +23,8 @@ from reports.models import (
 from reports.pdf import approved_report_pdf
 
 reply_limit = ratelimit(key="ip", rate=settings.FILING_STEP_RATE, method="POST", group="status-reply")
+# Looking up status links is limited too: the token cannot be guessed, but nobody gets to try.
+lookup_limit = ratelimit(key="ip", rate=settings.STATUS_LOOKUP_RATE, method="GET", group="status-lookup")
 
 
 def rate_limited(request, exception):
@@ -67,6 +69,7 @@ def reason_explanations() -> dict[str, str]:
 
 
 @require_GET
+@lookup_limit
 def status(request, token):
     return status_page(request, report_for_token(token), token)
 

@@ -6,9 +6,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from reports import evidence, handoff, traffic, workflow
-from reports.models import Evidence, TrafficEndpoint
+from reports.models import Evidence, InboundUpdate, TrafficEndpoint
 
 MAX_UPDATE_BYTES = 64 * 1024
+MAX_WEBHOOK_ID = InboundUpdate._meta.get_field("webhook_id").max_length
 
 
 def problem(status: int, message: str) -> JsonResponse:
@@ -27,11 +28,20 @@ def signed_by(request) -> tuple[dict | None, TrafficEndpoint | None]:
 @csrf_exempt
 @require_POST
 def status_update(request):
-    if int(request.headers.get("Content-Length") or 0) > MAX_UPDATE_BYTES:
+    try:
+        length = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        return problem(400, "Content-Length is not a number.")
+    if length > MAX_UPDATE_BYTES:
         return problem(413, "The update is too large.")
-    payload, endpoint = signed_by(request)
+    try:
+        payload, endpoint = signed_by(request)
+    except ValueError:
+        return problem(400, "The body is not JSON.")
     if payload is None:
         return problem(401, "Bad signature, or a timestamp more than five minutes off.")
+    if len(request.headers["webhook-id"]) > MAX_WEBHOOK_ID:  # InboundUpdate keeps it to dedupe replays
+        return problem(400, f"The webhook-id is longer than {MAX_WEBHOOK_ID} characters.")
     try:
         result = handoff.apply_update(request.headers["webhook-id"], payload, endpoint)
     except handoff.UnknownTicket as exc:

@@ -57,4 +57,8 @@ class Command(BaseCommand):
         self.stdout.write(f"\nDemo accounts, all with the password {accounts.password!r}:")
         for username, name, groups in rows:
             self.stdout.write(f"  {username:<{user_width}}  {name:<{name_width}}  {groups}")
+        self.stdout.write(
+            f"Second step of sign-in: any of the backup codes {', '.join(accounts.backup_codes)}. "
+            "Each works once per account; `make run` puts them back."
+        )
         self.stdout.write("")

@@ -1,0 +1,126 @@
+"""The staff second factor: an authenticator app (TOTP) plus one-time backup codes (django-otp).
+
+A session is "verified" once a code from one of the user's confirmed devices has been entered in it;
+django-otp's OTPMiddleware then sets `request.user.otp_device`. Residents never have an account, so
+nothing here touches them.
+"""
+
+from __future__ import annotations
+
+import re
+from base64 import b32encode
+
+import django_otp
+import segno
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.http import HttpRequest
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+BACKUP_CODE_COUNT = 10
+AUTHENTICATOR_NAME = "Authenticator app"
+BACKUP_CODES_NAME = "Backup codes"
+SIX_DIGITS = re.compile(r"\d{6}")
+
+
+def passed(request: HttpRequest) -> bool:
+    """Whether this signed-in session may see staff pages."""
+    if not settings.STAFF_REQUIRE_2FA:
+        return True
+    # Without OTPMiddleware (a request built by hand) there is no is_verified(): not verified.
+    is_verified = getattr(request.user, "is_verified", None)
+    return request.user.is_authenticated and is_verified is not None and is_verified()
+
+
+def has_authenticator(user: AbstractBaseUser) -> bool:
+    return TOTPDevice.objects.devices_for_user(user, confirmed=True).exists()
+
+
+def needs_enrolment(user: AbstractBaseUser) -> bool:
+    # An app, or backup codes left after an admin removed a lost phone, lets the person prove
+    # themselves; only someone with neither may set up an app with a password alone.
+    codes_left = StaticToken.objects.filter(device__user=user, device__confirmed=True).exists()
+    return not (has_authenticator(user) or codes_left)
+
+
+def may_enrol(request: HttpRequest) -> bool:
+    # Someone who came in with a backup code (no app yet) may set one up too.
+    user = request.user
+    return needs_enrolment(user) or (user.is_verified() and not has_authenticator(user))
+
+
+def pending_authenticator(user: AbstractBaseUser) -> TOTPDevice:
+    """The unconfirmed device being set up, the same one on every reload so the QR code stays valid."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+    return device or TOTPDevice.objects.create(user=user, name=AUTHENTICATOR_NAME, confirmed=False)
+
+
+def confirm_enrolment(request: HttpRequest, device: TOTPDevice, code: str) -> list[str] | None:
+    """Confirm the app with a code it shows; returns the new backup codes, or None if the code is wrong."""
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().filter(pk=device.pk, confirmed=False).first()
+        if device is None or not device.verify_token(normalized(code)):
+            return None
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        TOTPDevice.objects.filter(user=device.user, confirmed=False).delete()
+        codes = replace_backup_codes(device.user)
+    sign_in(request, device)
+    return codes
+
+
+def replace_backup_codes(user: AbstractBaseUser) -> list[str]:
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name=BACKUP_CODES_NAME, confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(BACKUP_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+def verify(request: HttpRequest, code: str) -> Device | None:
+    """Check a code against the user's app, then their backup codes; on success the session is verified.
+
+    Each device throttles its own failures (django-otp doubles the wait after each wrong code)."""
+    code = normalized(code)
+    user = request.user
+    candidates = [
+        *(TOTPDevice.objects.devices_for_user(user) if SIX_DIGITS.fullmatch(code) else []),
+        *StaticDevice.objects.devices_for_user(user),
+    ]
+    for candidate in candidates:
+        device = django_otp.verify_token(user, candidate.persistent_id, code)
+        if device is not None:
+            sign_in(request, device)
+            return device
+    return None
+
+
+def throttled(user: AbstractBaseUser) -> bool:
+    """Whether every device of the user is waiting out a run of wrong codes."""
+    devices = list(django_otp.devices_for_user(user))
+    return bool(devices) and not any(device.verify_is_allowed()[0] for device in devices)
+
+
+def sign_in(request: HttpRequest, device: Device) -> None:
+    # A new session key for the raised privilege, as django.contrib.auth.login does for a password.
+    request.session.cycle_key()
+    django_otp.login(request, device)
+
+
+def normalized(code: str) -> str:
+    # People type codes with spaces ("123 456") or read backup codes out in capitals.
+    return re.sub(r"[\s-]", "", code or "").lower()
+
+
+def secret_for_typing(device: TOTPDevice) -> str:
+    """The key as an authenticator app asks for it when the QR code cannot be scanned: base32, in fours."""
+    secret = b32encode(device.bin_key).decode()
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+
+
+def qr_code_data_uri(device: TOTPDevice) -> str:
+    # An <img> with a data: URI: no inline script or style, so the strict CSP holds.
+    return segno.make(device.config_url, error="m").svg_data_uri(scale=5, dark="#000", light="#fff")
