@@ -103,34 +103,9 @@ def django_side(env: dict, command: str) -> str:
 
 @contextmanager
 def gunicorn(env: dict) -> Iterator[str]:
-    """run.py's server (same config file, 2 workers), waited for with patience: on a busy machine a
-    worker's first answer can take longer than the one second run.gunicorn allows."""
-    process = subprocess.Popen(
-        [
-            run.BIN / "gunicorn",
-            "portal.wsgi",
-            "--config",
-            "portal/gunicorn.conf.py",
-            "--access-logfile",
-            "/dev/null",
-        ],
-        cwd=ROOT,
-        env={**env, "DJANGO_SETTINGS_MODULE": "bench.settings"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{PORT}"
-    try:
-        for _ in range(60):
-            try:
-                requests.get(f"{base}/staff/login/", timeout=10)
-                break
-            except requests.RequestException:
-                time.sleep(0.5)
+    """run.py's server: same config file, 2 workers, the same patient wait for its first answer."""
+    with run.gunicorn(env, PORT) as (base, _master):
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def sign_in(base: str) -> dict:
