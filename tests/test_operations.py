@@ -23,7 +23,7 @@ from reports.evidence import evidence_storage
 from reports.models import Report, ReportEvent, RetentionPurge, Status, WorkerHeartbeat
 
 from . import samples
-from .conftest import wait_for
+from .conftest import sign_in, wait_for
 from .flows import file_report
 from .test_outbox import broker_down
 
@@ -156,8 +156,10 @@ def test_it_passes_the_deploy_check_with_production_settings():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("page", ["home", "staff-login"])
-def test_it_sends_the_security_headers(client, catalog, settings, page):
+@pytest.mark.parametrize("page", ["home", "staff-login", "staff-home"])
+def test_it_sends_the_security_headers(client, catalog, settings, page, report_taker):
+    if page == "staff-home":  # a staff page behind both sign-in steps
+        sign_in(client, report_taker)
     settings.SECURE_SSL_REDIRECT = True
     settings.SECURE_HSTS_SECONDS, settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = 31536000, True
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
