@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 
 import django_otp
@@ -139,16 +140,24 @@ def another_resident():
     return Client()
 
 
-@pytest.fixture
-def celery_worker(transactional_db):
+@contextmanager
+def running_worker():
     """A real Celery worker (in a thread) consuming from the configured broker."""
     celery_app.control.purge()  # nothing left over from an earlier run
     task_postrun.connect(close_worker_connections)
-    with start_worker(
-        celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30, loglevel="WARNING"
-    ) as worker:
+    try:
+        with start_worker(
+            celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30, loglevel="WARNING"
+        ) as worker:
+            yield worker
+    finally:
+        task_postrun.disconnect(close_worker_connections)
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    with running_worker() as worker:
         yield worker
-    task_postrun.disconnect(close_worker_connections)
 
 
 def close_worker_connections(**kwargs):

@@ -64,10 +64,10 @@ def test_it_is_unhealthy_when_the_broker_is_gone(client):
 
 @pytest.mark.worker
 def test_it_sees_a_real_worker_beat_and_then_go_quiet(client, settings, transactional_db):
-    from .conftest import celery_app, start_worker
+    from .conftest import running_worker
 
     settings.HEALTH_WORKER_MAX_AGE_SECONDS = 2
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+    with running_worker():
         tasks.heartbeat.delay()
         assert wait_for(lambda: client.get("/healthz").status_code == 200)
     time.sleep(3)  # the worker is gone and no heartbeat comes
