@@ -63,11 +63,15 @@ def page(request, flow: Flow, template: str, context: dict):
     return render(request, f"reports/resident/{template}", {"flow": flow, **context})
 
 
-def current_draft_or_restart(request, flow: Flow):
+def draft_in_progress(request, flow: Flow):
+    """(the draft being filled in, None), or (None, where to go instead): start again, or done."""
     draft = drafts.current(request.session, slot=flow.prefix)
     if draft is None:
         messages.info(request, _("Your report was not found or has expired. Please start again."))
-    return draft
+        return None, redirect(flow.urls["start"])
+    if draft.report_id:
+        return None, redirect(flow.urls["submitted"])
+    return draft, None
 
 
 def details_forms(draft, data=None):
@@ -136,11 +140,9 @@ WHAT_FIELDS = (
 @require_http_methods(["GET", "POST"])
 @step_limit
 def details(request, flow=RESIDENT):
-    draft = current_draft_or_restart(request, flow)
-    if draft is None:
-        return redirect(flow.urls["start"])
-    if draft.report_id:
-        return redirect(flow.urls["submitted"])
+    draft, elsewhere = draft_in_progress(request, flow)
+    if elsewhere:
+        return elsewhere
     if request.method == "POST":
         data = request.POST.copy()
         if "add_item" in data:
@@ -160,11 +162,9 @@ def details(request, flow=RESIDENT):
 @require_http_methods(["GET", "POST"])
 @submit_limit
 def review(request, flow=RESIDENT):
-    draft = current_draft_or_restart(request, flow)
-    if draft is None:
-        return redirect(flow.urls["start"])
-    if draft.report_id:
-        return redirect(flow.urls["submitted"])
+    draft, elsewhere = draft_in_progress(request, flow)
+    if elsewhere:
+        return elsewhere
     details_form, items = details_forms(draft, drafts.details_data(draft))
     if not draft.details or not forms_valid(details_form, items):
         messages.warning(request, _("Some details are missing. Please check them."))
