@@ -203,7 +203,7 @@ def main() -> None:
 
 
 def add_endpoint(url: str) -> None:
-    from reports.models import TrafficEndpoint
+    from traffic.models import TrafficEndpoint
 
     TrafficEndpoint.objects.create(name="Bench receiver", url=url, secrets=SECRET)
 
@@ -211,30 +211,13 @@ def add_endpoint(url: str) -> None:
 def file_reports(count: str, prefix: str, rate: str = "0") -> None:
     """File parking reports, `rate` a second or as fast as one process can; distinct plates and no
     pin, so none is a duplicate of another."""
-    from datetime import timedelta
+    from tests.factories import file_parking
 
-    from django.utils import timezone
-
-    from reports import filing
-    from reports.models import Draft, ReportSubtype
-
-    subtype = ReportSubtype.objects.select_related("report_type").get(code="parking-double-parked")
     started = time.perf_counter()
     for n in range(int(count)):
         if int(rate):
             time.sleep(max(0.0, started + n / int(rate) - time.perf_counter()))
-        draft = Draft.objects.create(
-            report_type=subtype.report_type, subtype=subtype, eligibility={"in_danger": "no"}
-        )
-        details = {
-            "occurred_from": timezone.now() - timedelta(minutes=10),
-            "address": "350 S 5th St",
-            "vehicle_plate": f"{prefix}{n:05d}",
-            "vehicle_state": "MN",
-        }
-        filing.file_report(
-            draft, details=details, answers={"vehicle-there-now": "yes"}, items=[], uploads=[], by=None
-        )
+        file_parking("parking-double-parked", vehicle_plate=f"{prefix}{n:05d}")
     print(json.dumps({"seconds": time.perf_counter() - started}))
 
 

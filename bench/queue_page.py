@@ -199,8 +199,9 @@ def fill() -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from reports.models import TRACKING_ALPHABET, Report, ReportType, Status
-    from reports.workflow import OPEN_STATUSES
+    from reports.models import TRACKING_ALPHABET, Report, ReportType
+    from reports.statuses import OPEN_STATUSES, Status
+    from tests.factories import report_row
 
     rng = random.Random(311)
     now = timezone.now()
@@ -220,12 +221,10 @@ def fill() -> None:
         created = now - timedelta(seconds=rng.uniform(0, 180 * 86400))
         age_days = (now - created).days
         status, assignee = pick_status(code, age_days)
-        return Report(
+        return report_row(
+            rng.choice(subtypes),
             tracking_number=tracking_number(n),
             case_number=f"MB{n:08d}" if status == Status.APPROVED else None,
-            report_type=report_type,
-            subtype=rng.choice(subtypes),
-            queue=report_type.queue,
             status=status,
             channel=rng.choices(["web", "phone"], weights=[8, 2])[0],
             occurred_from=created - timedelta(hours=rng.uniform(0, 48)),
@@ -236,7 +235,6 @@ def fill() -> None:
             if code == "parking"
             else "",
             assignee=assignee,
-            sla_due_at=created + timedelta(hours=report_type.sla_hours),
             resident_updated_at=created + timedelta(hours=1) if rng.random() < 0.05 else None,
             closed_at=created + timedelta(hours=rng.uniform(1, 72)) if status not in OPEN_STATUSES else None,
             created_at=created,

@@ -16,8 +16,8 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from reports.models import Evidence, Report, ReportEvent, Status
-from reports.workflow import OPEN_STATUSES
+from reports.models import Evidence, Report, ReportEvent
+from reports.statuses import OPEN_STATUSES, Status
 
 COORDINATE_DECIMALS = 3  # about 110 m north-south: a block, not a house
 

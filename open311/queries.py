@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 
 from reports.models import Evidence, Report, ReportEvent
-from reports.workflow import OPEN_STATUSES
+from reports.statuses import OPEN_STATUSES
 
 from . import privacy
 from .filters import TRACKING_NUMBER, Page, RequestFilters, Window
@@ -76,3 +76,9 @@ def find_updates(window: Window, page: Page) -> list[ReportEvent]:
         )
     ).select_related("report__report_type")
     return list(events[page.offset : page.offset + page.size])
+
+
+def public_photo(public_id) -> Evidence | None:
+    """A photo published with a public report (only when the city opts in: privacy.public_images)."""
+    photos = privacy.public_images(Evidence.objects.filter(report__report_type__is_public=True))
+    return photos.filter(public_id=public_id).first()

@@ -6,9 +6,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from reports.evidence import open_stored
-from reports.models import Evidence
 
-from . import catalog, filing, filters, privacy, queries
+from . import catalog, filters, privacy, queries, submission
 from .endpoints import endpoint, format_of_path
 from .formats import error_response, not_found, respond
 
@@ -33,7 +32,7 @@ def service_definition(request, fmt, params, client, service_code):
 @endpoint("GET", "POST", key_required_for=("POST",))
 def requests(request, fmt, params, client):
     if request.method == "POST":
-        row = filing.file_request(params, client=client, language=get_language())
+        row = submission.file_request(params, client=client, language=get_language())
         return respond(fmt, [row], root="service_requests", item="request")
     wanted = filters.request_filters(params)
     filters.check_known_codes(catalog.unknown_codes(wanted.service_codes))
@@ -73,11 +72,7 @@ def unknown(request):
 
 @require_safe
 def media(request, public_id):
-    evidence = (
-        privacy.public_images(Evidence.objects.filter(report__report_type__is_public=True))
-        .filter(public_id=public_id)
-        .first()
-    )
+    evidence = queries.public_photo(public_id)
     if evidence is None:
         raise Http404
     response = FileResponse(open_stored(evidence.derived.name), content_type="image/jpeg")

@@ -4,7 +4,7 @@ import os
 
 from gunicorn.glogging import Logger
 
-from reports.logging import redact
+from reports.redaction import redact
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "reports",
+    "traffic",
     "open311",
 ]
 
@@ -156,15 +157,16 @@ def cache_from_url(url: str) -> dict:
         }
     if scheme == "locmem":
         return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    if scheme == "sqlite":
-        # One SQLite file with atomic counters, shared by every process on this machine.
-        return {"BACKEND": "portal.sqlite_cache.SQLiteCache", "LOCATION": url.split("://", 1)[1]}
+    if scheme == "diskcache":
+        # A folder of SQLite files shared by every process on this machine; its incr is atomic, so rate
+        # limits count the requests of every gunicorn worker together (Django's file cache loses hits).
+        return {"BACKEND": "diskcache.DjangoCache", "LOCATION": url.split("://", 1)[1]}
     raise ImproperlyConfigured(
-        f"CACHE_URL must start with redis://, rediss://, sqlite:// or file://, not {url!r}"
+        f"CACHE_URL must start with redis://, rediss://, diskcache:// or file://, not {url!r}"
     )
 
 
-CACHES = {"default": cache_from_url(env_str("CACHE_URL", f"sqlite://{VAR_DIR.resolve() / 'cache.sqlite3'}"))}
+CACHES = {"default": cache_from_url(env_str("CACHE_URL", f"diskcache://{VAR_DIR.resolve() / 'cache'}"))}
 
 # --- Auth -------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -446,7 +448,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # On the loggers that print request paths, so that every handler gets the redacted text.
-    "filters": {"redact_tokens": {"()": "reports.logging.RedactStatusTokens"}},
+    "filters": {"redact_tokens": {"()": "reports.redaction.RedactStatusTokens"}},
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {

@@ -5,5 +5,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("open311/", include("open311.urls")),
+    path("traffic/", include("traffic.urls")),
     path("", include("reports.urls")),
 ]

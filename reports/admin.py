@@ -1,10 +1,7 @@
-from django import forms
 from django.contrib import admin
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from .models import (
-    DeliveryAttempt,
-    InboundUpdate,
     OutboxMessage,
     Question,
     QuestionChoice,
@@ -16,7 +13,6 @@ from .models import (
     ReportSubtype,
     ReportType,
     ServiceArea,
-    TrafficEndpoint,
 )
 
 
@@ -98,46 +94,3 @@ class ReportEventAdmin(ReadOnlyAdmin):
 class OutboxMessageAdmin(ReadOnlyAdmin):
     list_display = ("dedupe_key", "kind", "state", "attempts", "available_at", "last_error")
     list_filter = ("kind", "state")
-
-
-class TrafficEndpointForm(forms.ModelForm):
-    url = forms.URLField(max_length=500, assume_scheme="https")
-
-    class Meta:
-        model = TrafficEndpoint
-        fields = ("name", "url", "secrets", "active", "disabled_reason")
-        widgets = {
-            "secrets": forms.Textarea(attrs={"rows": 3, "autocomplete": "off", "spellcheck": "false"}),
-        }
-        help_texts = {
-            "secrets": (
-                "One whsec_… secret per line. Every line signs each delivery and is accepted on incoming "
-                "updates. To rotate: add the new secret on a new line, wait until Traffic Control uses it, "
-                "then delete the old line."
-            ),
-            "disabled_reason": (
-                "Why deliveries stopped (e.g. “410 Gone”, set automatically). Clear it when you turn "
-                "the endpoint back on, then retry its dead letters from the staff “Dead letters” page."
-            ),
-        }
-
-
-@admin.register(TrafficEndpoint)
-class TrafficEndpointAdmin(admin.ModelAdmin):
-    form = TrafficEndpointForm
-    list_display = ("name", "url", "active", "disabled_reason")
-    list_filter = ("active",)
-
-
-@admin.register(DeliveryAttempt)
-class DeliveryAttemptAdmin(ReadOnlyAdmin):
-    list_display = ("webhook_id", "endpoint", "started_at", "status_code", "latency_ms", "error")
-    list_filter = ("endpoint", "status_code")
-    search_fields = ("webhook_id",)
-
-
-@admin.register(InboundUpdate)
-class InboundUpdateAdmin(ReadOnlyAdmin):
-    list_display = ("webhook_id", "report", "endpoint", "received_at")
-    list_filter = ("endpoint",)
-    search_fields = ("webhook_id", "report__tracking_number")

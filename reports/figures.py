@@ -13,40 +13,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django import forms
 from django.conf import settings
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from .models import Channel, Queue, Report, ReportType
-from .workflow import OPEN_STATUSES
+from .statuses import OPEN_STATUSES
 
 DEFAULT_PERIOD_DAYS = 30
 DEFAULT_WEEKS = 12
 ONLINE_CHANNELS = (Channel.WEB, Channel.API)
 ASSISTED_CHANNELS = (Channel.PHONE, Channel.WALK_IN)
-
-
-class PeriodForm(forms.Form):
-    days = forms.TypedChoiceField(
-        label=gettext_lazy("Period"),
-        choices=[
-            (7, gettext_lazy("Last 7 days")),
-            (30, gettext_lazy("Last 30 days")),
-            (90, gettext_lazy("Last 90 days")),
-        ],
-        coerce=int,
-        initial=DEFAULT_PERIOD_DAYS,
-        required=False,
-        empty_value=DEFAULT_PERIOD_DAYS,
-        widget=forms.Select(attrs={"class": "form-select"}),
-    )
-
-    def chosen_days(self) -> int:
-        return self.cleaned_data["days"] if self.is_valid() else DEFAULT_PERIOD_DAYS
 
 
 @dataclass(frozen=True)

@@ -329,11 +329,16 @@ class DetailsForm(forms.Form):
         return {code: self.cleaned_data.get(f"q_{code}") for code in self.question_codes}
 
     def summary(self) -> list[tuple[str, str]]:
-        """(label, value as the resident would read it) for every answered visible field."""
+        """(label, value as the resident would read it) for every answered visible field but the catalog's
+        questions, which reports.display shows the same way everywhere."""
         rows = []
         for name, field in self.fields.items():
             value = self.cleaned_data.get(name)
-            if isinstance(field.widget, forms.HiddenInput) or value in (None, "", []):
+            if (
+                isinstance(field.widget, forms.HiddenInput)
+                or value in (None, "", [])
+                or name.startswith("q_")
+            ):
                 continue
             rows.append((field.label, display_value(field, value)))
         return rows

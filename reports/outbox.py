@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -22,6 +23,9 @@ from django.utils import timezone
 from .models import OutboxMessage, Report
 
 log = logging.getLogger(__name__)
+
+# The Celery task that runs one message (reports.tasks.run_outbox_message).
+RUN_TASK = "reports.tasks.run_outbox_message"
 
 
 @dataclass(frozen=True)
@@ -62,10 +66,9 @@ def enqueue(kind: str, *, report: Report | None, dedupe_key: str, payload: dict)
 
 
 def wake_worker(message_id: int, countdown: float | None = None) -> None:
-    from .tasks import run_outbox_message
-
+    # By name: the task module builds on this one, not the other way round.
     try:
-        run_outbox_message.apply_async((message_id,), countdown=countdown, retry=False)
+        current_app.send_task(RUN_TASK, (message_id,), countdown=countdown, retry=False)
     except Exception as exc:  # the broker is down: the row is safe and the sweeper will send it
         log.warning("Broker unreachable, outbox message %s waits for the sweeper: %s", message_id, exc)
 
@@ -124,7 +127,7 @@ def retry_now(message: OutboxMessage) -> bool:
     return bool(requeued)
 
 
-def process(message_id: int, handlers: dict[str, Callable[[OutboxMessage], None]]) -> str:
+def claim_and_run(message_id: int, handlers: dict[str, Callable[[OutboxMessage], None]]) -> str:
     """Claim the row, run its handler, record the outcome. Returns what happened, for logs and tests."""
     message = claim(message_id)
     if message is None:

@@ -11,13 +11,15 @@ from decimal import Decimal
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils import formats, timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 from fpdf import FPDF, FontFace
 from fpdf.enums import TableBordersLayout, XPos, YPos
 
-from .models import Evidence, Question, Report, ReportEvent, ReportType, Status
+from . import display
+from .display import local_date, local_time
+from .models import Evidence, Report, ReportEvent, ReportType
+from .statuses import Status
 
 # The core PDF fonts are latin-1, which already has ñ, á, ü, ¿ and ¡; typographic punctuation is not,
 # so it is swapped for its plain form. Core fonts need no font file, so this runs on any machine.
@@ -164,16 +166,6 @@ def footer_note() -> str:
 
 
 # --- Formatting -----------------------------------------------------------------------------------------
-
-
-def local_time(value: datetime) -> str:
-    # Always the city's zone and named, whatever zone the request that asked for the copy had.
-    local = timezone.localtime(value, timezone.get_default_timezone())
-    return f"{formats.date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
-
-
-def local_date(value: datetime) -> str:
-    return formats.date_format(timezone.localtime(value, timezone.get_default_timezone()), "DATE_FORMAT")
 
 
 def money(value: Decimal) -> str:
@@ -332,37 +324,10 @@ def items_table(pdf: ReportPDF, report: Report) -> None:
 
 
 def write_answers(pdf: ReportPDF, report: Report) -> None:
-    rows = answer_rows(report)
+    rows = display.answer_rows(report.report_type, report.answers)
     if rows:
         heading(pdf, _("Details"))
         field_rows(pdf, rows)
-
-
-def answer_rows(report: Report) -> list[tuple[str, str]]:
-    """(question label, answer) in the catalog's order, with choice names instead of their keys."""
-    questions = {q.code: q for q in report.report_type.questions.prefetch_related("choices")}
-    answered = {code: value for code, value in report.answers.items() if value not in (None, "", [])}
-    # Questions retired from the catalog keep their answers, shown under the code they were saved with.
-    codes = [code for code in questions if code in answered]
-    codes += [code for code in answered if code not in questions]
-    return [
-        (
-            questions[code].label if code in questions else code,
-            answer_text(questions.get(code), answered[code]),
-        )
-        for code in codes
-    ]
-
-
-def answer_text(question: Question | None, value: object) -> str:
-    names = {choice.key: choice.name for choice in question.choices.all()} if question else {}
-    if isinstance(value, list):
-        return ", ".join(names.get(str(v), str(v)) for v in value)
-    if question and question.datatype == Question.Datatype.DATETIME:
-        parsed = parse_datetime(str(value))
-        if parsed:
-            return local_time(parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed))
-    return names.get(str(value), str(value))
 
 
 def write_description(pdf: ReportPDF, report: Report) -> None:

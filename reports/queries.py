@@ -7,18 +7,49 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from .models import Queue, Report, ReportEvent, ReportSubtype, ReportType
-from .workflow import OPEN_STATUSES
+from traffic.queries import delivery_attempts, endpoints_by_id
+
+from .access import QUEUE_PERMISSION, SUPERVISE
+from .models import (
+    Evidence,
+    OutboxMessage,
+    Queue,
+    ReferralReason,
+    RejectionReason,
+    Report,
+    ReportEvent,
+    ReportSubtype,
+    ReportType,
+)
+from .statuses import OPEN_STATUSES
 
 
 def catalog() -> QuerySet[ReportType]:
     return ReportType.objects.filter(active=True).prefetch_related(
         Prefetch("subtypes", queryset=ReportSubtype.objects.filter(active=True))
     )
+
+
+def filable_subtype(code: str) -> ReportSubtype | None:
+    """A subtype residents may file now: active, of an active type."""
+    return (
+        ReportSubtype.objects.select_related("report_type")
+        .filter(code=code, active=True, report_type__active=True)
+        .first()
+    )
+
+
+def evidence_of(report: Report, public_id) -> Evidence | None:
+    return Evidence.objects.filter(report=report, public_id=public_id).first()
+
+
+def outbox_message(message_id: int) -> OutboxMessage | None:
+    return OutboxMessage.objects.filter(pk=message_id).first()
 
 
 def public_timeline(report: Report) -> QuerySet[ReportEvent]:
@@ -126,7 +157,7 @@ def status_lookup(status: str) -> dict:
     if status == ALL:
         return {}
     if status == OPEN:  # the condition of Report's partial indexes, so PostgreSQL can use them
-        return {"status__in": sorted(OPEN_STATUSES)}
+        return {"status__in": list(OPEN_STATUSES)}
     return {"status": status}
 
 
@@ -179,3 +210,60 @@ def is_row_id(value: object) -> bool:
 def latest_info_request(report: Report) -> ReportEvent | None:
     """What staff last asked the resident, shown above the reply form."""
     return report.events.filter(to_status="needs_info").order_by("-created_at", "-id").first()
+
+
+def reason_explanations() -> dict[str, str]:
+    """Rejection and referral reasons by code: what the resident is told, in plain words."""
+    reasons = [*RejectionReason.objects.all(), *ReferralReason.objects.all()]
+    return {reason.code: reason.explanation for reason in reasons}
+
+
+# --- Staff pages ---------------------------------------------------------------------------------------
+
+
+def with_open_counts(queues: QuerySet[Queue]) -> QuerySet[Queue]:
+    return queues.annotate(open_count=Count("reports", filter=Q(reports__status__in=OPEN_STATUSES)))
+
+
+def staff_report_page() -> QuerySet[Report]:
+    """Everything the staff report page shows, in a fixed number of queries."""
+    return Report.objects.select_related(
+        "report_type", "subtype", "queue", "assignee", "filed_by", "duplicate_of"
+    ).prefetch_related(
+        "items",
+        "evidence",
+        Prefetch("events", queryset=ReportEvent.objects.select_related("actor").order_by("created_at", "id")),
+    )
+
+
+def staff_for(queue: Queue) -> QuerySet:
+    """Active people who may work the queue: the report's possible assignees."""
+    codenames = [QUEUE_PERMISSION[queue.kind].split(".")[1], SUPERVISE.split(".")[1]]
+    allowed = Q(groups__permissions__codename__in=codenames) | Q(user_permissions__codename__in=codenames)
+    return get_user_model().objects.filter(allowed, is_active=True).distinct().order_by("username")
+
+
+def failed_messages(state: str) -> QuerySet[OutboxMessage]:
+    """Outbox work in `state`, newest first, each with its delivery attempts (for the dead letters)."""
+    return (
+        OutboxMessage.objects.filter(state=state)
+        .select_related("report")
+        .prefetch_related(Prefetch("attempts_made", queryset=delivery_attempts()))
+        .order_by("-created_at", "-id")
+    )
+
+
+def failing_messages() -> QuerySet[OutboxMessage]:
+    # Still pending, but failed at least once: mark_failed leaves last_error set, mark_done clears it.
+    return failed_messages(OutboxMessage.State.PENDING).filter(attempts__gte=1).exclude(last_error="")
+
+
+def with_endpoints(rows: list[OutboxMessage]) -> list[OutboxMessage]:
+    """Each hand-off with the endpoint it is for: retrying one whose endpoint is disabled cannot work."""
+    endpoints = endpoints_by_id(
+        row.payload.get("endpoint") for row in rows if row.kind == OutboxMessage.Kind.TRAFFIC_HANDOFF
+    )
+    for row in rows:
+        endpoint_id = row.payload.get("endpoint")
+        row.endpoint = endpoints.get(endpoint_id) if isinstance(endpoint_id, int) else None
+    return rows

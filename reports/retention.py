@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from . import evidence
 from .models import Evidence, Report, ReportEvent, RetentionPurge
-from .workflow import CLOSED_STATUSES
+from .statuses import CLOSED_STATUSES
 
 log = logging.getLogger(__name__)
 BATCH = 200

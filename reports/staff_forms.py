@@ -1,12 +1,18 @@
-"""Forms behind the report page's actions: validate and convert; the workflow does the rest."""
+"""Every staff form: the report page's actions, the queue filters, the figures' period.
+
+They validate and convert; the workflow and the reads do the rest.
+"""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .models import Queue, ReferralReason, RejectionReason, Report
+from . import figures, queries
+from .models import Queue, ReferralReason, RejectionReason, Report, ReportSubtype, ReportType
+from .statuses import Status
 
 RESIDENT_MESSAGE = _("Message to the resident (optional)")
 
@@ -76,3 +82,133 @@ class AssignForm(forms.Form):
     def __init__(self, *args, staff, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = staff
+
+
+# --- The queue page's filters ------------------------------------------------------------------------
+
+SORT_CHOICES = [
+    ("oldest", _("Oldest first")),
+    ("sla", _("SLA due soonest")),
+    ("newest", _("Newest first")),
+]
+STATUS_CHOICES = [
+    (queries.OPEN, _("Open")),
+    (queries.ALL, _("All statuses")),
+    *Status.choices,
+]
+ASSIGNED_CHOICES = [
+    (queries.ANYONE, _("Anyone or no one")),
+    (queries.ME, _("Me")),
+    (queries.UNASSIGNED, _("No one yet")),
+]
+PAGE_SIZES = [(50, "50"), (25, "25"), (100, "100")]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def date_field(label: str) -> forms.DateField:
+    return forms.DateField(label=label, required=False, widget=DateInput(), input_formats=["%Y-%m-%d"])
+
+
+class QueueFilterForm(forms.Form):
+    search = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        help_text=_(
+            "Tracking or case number, plate, resident name, email or address; "
+            "within the status chosen (“All statuses” includes decided reports)."
+        ),
+    )
+    report_type = forms.ChoiceField(label=_("Type"), required=False)
+    subtype = forms.ChoiceField(label=_("Subtype"), required=False)
+    status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES, required=False)
+    assigned = forms.ChoiceField(label=_("Assigned to"), choices=ASSIGNED_CHOICES, required=False)
+    created_from = date_field(_("Filed on or after"))
+    created_to = date_field(_("Filed on or before"))
+    sort = forms.ChoiceField(label=_("Sort"), choices=SORT_CHOICES, required=False)
+    per_page = forms.TypedChoiceField(
+        label=_("Rows per page"), choices=PAGE_SIZES, coerce=int, required=False, empty_value=50
+    )
+
+    def __init__(self, *args, queue: Queue, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Both lists from one query; the choices are codes, turned back into rows by clean_*.
+        subtypes = ReportSubtype.objects.filter(report_type__queue=queue).select_related("report_type")
+        self.subtypes = {s.code: s for s in subtypes.order_by("report_type__order", "order", "code")}
+        self.report_types = {s.report_type.code: s.report_type for s in self.subtypes.values()}
+        self.fields["report_type"].choices = [
+            ("", gettext("All types")),
+            *((code, report_type.name) for code, report_type in self.report_types.items()),
+        ]
+        by_type: dict[str, list[tuple[str, str]]] = {}
+        for subtype in self.subtypes.values():
+            by_type.setdefault(subtype.report_type.name, []).append((subtype.code, subtype.name))
+        self.fields["subtype"].choices = [("", gettext("All subtypes")), *by_type.items()]
+
+    def clean_report_type(self) -> ReportType | None:
+        return self.report_types.get(self.cleaned_data["report_type"])
+
+    def clean_subtype(self) -> ReportSubtype | None:
+        return self.subtypes.get(self.cleaned_data["subtype"])
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("created_from"), data.get("created_to")
+        if start and end and start > end:
+            self.add_error("created_to", gettext("The end date is before the start date."))
+        return data
+
+    def filters(self) -> queries.QueueFilters:
+        # Whatever did not validate falls back to its default; the error summary says which.
+        data = self.cleaned_data if self.is_bound else {}
+        return queries.QueueFilters(
+            sort=data.get("sort") or "oldest",
+            report_type=data.get("report_type"),
+            subtype=data.get("subtype"),
+            status=data.get("status") or queries.OPEN,
+            assigned=data.get("assigned") or queries.ANYONE,
+            created_from=data.get("created_from"),
+            created_to=data.get("created_to"),
+            search=data.get("search", ""),
+        )
+
+
+# --- The figures page ------------------------------------------------------------------------------
+
+
+class PeriodForm(forms.Form):
+    days = forms.TypedChoiceField(
+        label=_("Period"),
+        choices=[
+            (7, _("Last 7 days")),
+            (30, _("Last 30 days")),
+            (90, _("Last 90 days")),
+        ],
+        coerce=int,
+        initial=figures.DEFAULT_PERIOD_DAYS,
+        required=False,
+        empty_value=figures.DEFAULT_PERIOD_DAYS,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def chosen_days(self) -> int:
+        return self.cleaned_data["days"] if self.is_valid() else figures.DEFAULT_PERIOD_DAYS
+
+
+# --- Signing in -------------------------------------------------------------------------------------
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}
+        ),
+    )

@@ -6,7 +6,9 @@ import logging
 
 from celery import shared_task
 
-from . import drafts, handoff, health, notifications, outbox, retention, workflow
+from traffic import handoff
+
+from . import drafts, health, notifications, outbox, retention, workflow
 from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -17,9 +19,9 @@ HANDLERS = {
 }
 
 
-@shared_task(acks_late=True)
+@shared_task(name=outbox.RUN_TASK, acks_late=True)
 def run_outbox_message(message_id: int) -> str:
-    return outbox.process(message_id, HANDLERS)
+    return outbox.claim_and_run(message_id, HANDLERS)
 
 
 @shared_task

@@ -26,39 +26,11 @@ from .models import (
     RejectionReason,
     Report,
     ReportEvent,
-    Status,
 )
+from .statuses import ALLOWED_MOVES, CLOSED_STATUSES, Status
 
 S = Status
 log = logging.getLogger(__name__)
-
-ALLOWED_MOVES: dict[str, set[str]] = {
-    S.SUBMITTED: {
-        S.IN_REVIEW,
-        S.NEEDS_INFO,
-        S.APPROVED,
-        S.REJECTED,
-        S.REFERRED,
-        S.DUPLICATE,
-        S.CLOSED,
-        S.DISPATCHED,
-        S.ON_SCENE,
-        S.RESOLVED,
-    },
-    S.IN_REVIEW: {S.SUBMITTED, S.NEEDS_INFO, S.APPROVED, S.REJECTED, S.REFERRED, S.DUPLICATE, S.CLOSED},
-    S.NEEDS_INFO: {S.IN_REVIEW, S.APPROVED, S.REJECTED, S.REFERRED, S.DUPLICATE, S.CLOSED},
-    S.DISPATCHED: {S.ON_SCENE, S.RESOLVED},
-    S.ON_SCENE: {S.RESOLVED},
-    S.APPROVED: set(),
-    S.REJECTED: set(),
-    S.REFERRED: set(),
-    S.DUPLICATE: set(),
-    S.RESOLVED: set(),
-    S.CLOSED: set(),
-}
-
-OPEN_STATUSES = frozenset(status for status, moves in ALLOWED_MOVES.items() if moves)
-CLOSED_STATUSES = frozenset(status for status, moves in ALLOWED_MOVES.items() if not moves)
 
 
 class IllegalMove(Exception):
@@ -311,10 +283,6 @@ def move_to_queue(report: Report, *, by: AbstractBaseUser, queue: Queue, note: s
     event = record_event(
         report, ReportEvent.Kind.MOVED, by=by, note=note, data={"from": previous.code, "to": queue.code}
     )
-    if queue.kind == Queue.Kind.TRAFFIC_CONTROL:
-        from .handoff import hand_off_parking_report  # handoff builds on this module
-
-        hand_off_parking_report(report, occasion=f"moved-{event.pk}")
     return event
 
 

@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from django.core.management.base import OutputWrapper
 from django.utils import timezone
 
-from reports import filing
+from reports import submission
 from reports.models import Channel, Draft, Report, ReportSubtype
 
 SAFE = {
@@ -134,7 +134,7 @@ def seed_demo_reports(stdout: OutputWrapper) -> int:
             language=spec.get("language", "en"),
             filed_by=User.objects.filter(username=spec.get("by", "")).first(),
         )
-        filed = filing.file_report(
+        filed = submission.file_report(
             draft,
             details=spec["details"],
             answers=spec.get("answers", {}),

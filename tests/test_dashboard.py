@@ -12,16 +12,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from reports import charts, figures
-from reports.models import Channel, Report, Status
+from reports.models import Channel, Report
+from reports.statuses import Status
 
+from . import factories
 from .conftest import sign_in
-from .flows import file_report
 from .test_pages import audit
 
 pytestmark = pytest.mark.django_db
@@ -32,18 +32,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def make_report(subtype: str = "theft-bicycle", **fields) -> Report:
-    """File through the resident's steps, then set the times and channel the test needs."""
-    # Each filing from its own address: the filing rate limit is counted per address.
-    n = next(addresses)
-    client = Client(REMOTE_ADDR=f"10.9.{n // 250}.{n % 250 + 1}")
-    response = file_report(client, subtype)
-    assert response.status_code == 302
-    report = Report.objects.latest("id")
-    if "created_at" in fields and "sla_due_at" not in fields:
-        fields["sla_due_at"] = fields["created_at"] + timedelta(hours=report.report_type.sla_hours)
-    Report.objects.filter(pk=report.pk).update(**fields)
-    report.refresh_from_db()
-    return report
+    return factories.make_report(subtype, **fields)
 
 
 def at(*args) -> datetime:

@@ -7,7 +7,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from reports.models import DeliveryAttempt, OutboxMessage, Report, TrafficEndpoint
+from reports.models import OutboxMessage, Report
+from traffic.models import DeliveryAttempt, TrafficEndpoint
 
 from .conftest import sign_in
 from .flows import file_report

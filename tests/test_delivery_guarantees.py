@@ -26,7 +26,8 @@ from django.db import connection
 
 from portal.celery import app as celery_app
 from reports import tasks
-from reports.models import DeliveryAttempt, OutboxMessage, Report, ReportEvent, TrafficEndpoint
+from reports.models import OutboxMessage, Report, ReportEvent
+from traffic.models import DeliveryAttempt, TrafficEndpoint
 
 from .conftest import require, wait_for
 from .test_handoff import (

@@ -2,7 +2,7 @@
 
 Traffic Control is outside our system, so it is faked at the network: the example receiver from
 docs/examples/traffic_receiver.py, served on loopback, with failure modes added in a subclass. Each
-delivery is processed eagerly through the outbox (outbox.process), exactly as a worker would; the flows
+delivery is processed eagerly through the outbox (outbox.claim_and_run), exactly as a worker would; the flows
 through a real worker are in test_delivery_guarantees.py.
 """
 
@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import importlib.util
 import io
-import itertools
 import json
 import os
 import secrets
@@ -36,21 +35,14 @@ from django.utils import timezone
 from PIL import Image
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from reports import filing, outbox, tasks, traffic, workflow
-from reports.models import (
-    DeliveryAttempt,
-    Draft,
-    InboundUpdate,
-    OutboxMessage,
-    Queue,
-    Report,
-    ReportEvent,
-    ReportSubtype,
-    TrafficEndpoint,
-)
+from reports import outbox, routing, submission, tasks, workflow
+from reports.models import OutboxMessage, Queue, Report, ReportEvent
+from traffic import client as traffic_client
+from traffic.models import DeliveryAttempt, InboundUpdate, TrafficEndpoint
 
 from . import samples
 from .conftest import wait_for
+from .factories import file_parking
 from .flows import file_report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -198,31 +190,6 @@ def endpoint(catalog, settings, receiver) -> TrafficEndpoint:
     )
 
 
-PLATES = (f"T{n:06d}" for n in itertools.count())  # distinct plates: no report is another's duplicate
-
-
-def file_parking(subtype: str = "parking-fire-hydrant", **details) -> filing.Filed:
-    """File through the same service as the web form, without the form: fast, and any detail can be set."""
-    parking = ReportSubtype.objects.select_related("report_type").get(code=subtype)
-    draft = Draft.objects.create(
-        report_type=parking.report_type,
-        subtype=parking,
-        eligibility={"in_danger": "no", "inside_city": "yes"},
-    )
-    fields = {
-        "occurred_from": timezone.now() - timedelta(minutes=20),
-        "address": "350 S 5th St",
-        "vehicle_plate": next(PLATES),
-        "vehicle_state": "MN",
-        "vehicle_make": "Honda",
-        "vehicle_colour": "Blue",
-        **details,
-    }
-    return filing.file_report(
-        draft, details=fields, answers={"vehicle-there-now": "yes"}, items=[], uploads=[], by=None
-    )
-
-
 def handoffs(report: Report | None = None):
     rows = OutboxMessage.objects.filter(kind=OutboxMessage.Kind.TRAFFIC_HANDOFF)
     return rows.filter(report=report) if report else rows
@@ -231,7 +198,7 @@ def handoffs(report: Report | None = None):
 def process_when_due(message: OutboxMessage) -> str:
     """Run the message as a worker would once its backoff has passed."""
     OutboxMessage.objects.filter(pk=message.pk).update(available_at=timezone.now())
-    return outbox.process(message.pk, tasks.HANDLERS)
+    return outbox.claim_and_run(message.pk, tasks.HANDLERS)
 
 
 def handed_off(report: Report):
@@ -256,7 +223,7 @@ def test_it_delivers_a_signed_handoff_either_secret_verifies(catalog, settings, 
         report = file_parking().report
         message = handoffs(report).get()
 
-        assert outbox.process(message.pk, tasks.HANDLERS) == "done"
+        assert outbox.claim_and_run(message.pk, tasks.HANDLERS) == "done"
 
     assert receiver.delivered_ids() == [f"handoff_{message.pk}"]
     assert [ticket["ticket_id"] for ticket in receiver.dispatched] == [report.tracking_number]
@@ -269,7 +236,7 @@ def test_it_delivers_a_signed_handoff_either_secret_verifies(catalog, settings, 
 @pytest.mark.django_db
 def test_it_signs_the_standard_webhooks_way_with_every_secret(endpoint, receiver):
     file_parking()
-    outbox.process(handoffs().get().pk, tasks.HANDLERS)
+    outbox.claim_and_run(handoffs().get().pk, tasks.HANDLERS)
 
     seen = receiver.requests[0]
     webhook_id, timestamp = seen.headers["webhook-id"], seen.headers["webhook-timestamp"]
@@ -302,7 +269,7 @@ def test_it_sends_what_dispatch_needs_and_nothing_personal(endpoint, receiver, c
         location_detail="In the alley behind",
     )
     report = Report.objects.get()
-    outbox.process(handoffs().get().pk, tasks.HANDLERS)
+    outbox.claim_and_run(handoffs().get().pk, tasks.HANDLERS)
 
     body = receiver.requests[0].body.decode()
     for personal in ("Alex", "Resident", "alex.private", "example.org", "555-0142", "contact"):
@@ -327,7 +294,7 @@ def test_it_sends_what_dispatch_needs_and_nothing_personal(endpoint, receiver, c
 @pytest.mark.django_db
 def test_it_matches_the_published_schema_without_a_pin_or_photo(endpoint, receiver):
     file_parking(vehicle_plate="", vehicle_make="Ford", vehicle_colour="Red", description="")
-    outbox.process(handoffs().get().pk, tasks.HANDLERS)
+    outbox.claim_and_run(handoffs().get().pk, tasks.HANDLERS)
 
     payload = json.loads(receiver.requests[0].body)
     jsonschema.validate(payload, json.loads(SCHEMA.read_text()))
@@ -337,7 +304,7 @@ def test_it_matches_the_published_schema_without_a_pin_or_photo(endpoint, receiv
 @pytest.mark.django_db
 def test_it_refuses_a_payload_the_schema_does_not_publish(endpoint, receiver):
     file_parking()
-    outbox.process(handoffs().get().pk, tasks.HANDLERS)
+    outbox.claim_and_run(handoffs().get().pk, tasks.HANDLERS)
     payload = json.loads(receiver.requests[0].body)
     payload["data"]["contact_email"] = "alex@example.org"  # what a careless change would add
 
@@ -349,7 +316,7 @@ def test_it_refuses_a_payload_the_schema_does_not_publish(endpoint, receiver):
 def test_it_links_a_photo_dispatch_can_open_and_nobody_can_forge(endpoint, receiver, client):
     photo = samples.upload("car.jpg", samples.jpeg_bytes(gps=True), "image/jpeg")
     file_report(client, "parking-fire-hydrant", files=[photo])
-    outbox.process(handoffs().get().pk, tasks.HANDLERS)
+    outbox.claim_and_run(handoffs().get().pk, tasks.HANDLERS)
     link = urlsplit(json.loads(receiver.requests[0].body)["data"]["photos"][0]).path
 
     response = client.get(link)
@@ -373,10 +340,10 @@ def test_it_retries_a_server_error_with_the_same_webhook_id(endpoint, receiver, 
     message = handoffs(report).get()
     receiver.script = [status]
 
-    assert outbox.process(message.pk, tasks.HANDLERS) == "retry"
+    assert outbox.claim_and_run(message.pk, tasks.HANDLERS) == "retry"
     assert not handed_off(report).exists()  # a failed delivery is never recorded as sent
     assert wait_seconds(message) > 0
-    assert outbox.process(message.pk, tasks.HANDLERS) == "skipped"  # not due yet
+    assert outbox.claim_and_run(message.pk, tasks.HANDLERS) == "skipped"  # not due yet
 
     assert process_when_due(message) == "done"
     first, second = receiver.requests
@@ -411,13 +378,13 @@ def test_it_waits_longer_after_each_failure(endpoint, receiver):
 
 @pytest.mark.django_db
 def test_it_retries_a_timeout_and_the_receiver_acts_once(endpoint, receiver, monkeypatch):
-    assert traffic.CONNECT_TIMEOUT <= 5 and traffic.READ_TIMEOUT <= 30  # the issue's limits
-    monkeypatch.setattr(traffic, "READ_TIMEOUT", 0.5)  # so the test waits half a second, not thirty
+    assert traffic_client.CONNECT_TIMEOUT <= 5 and traffic_client.READ_TIMEOUT <= 30  # the issue's limits
+    monkeypatch.setattr(traffic_client, "READ_TIMEOUT", 0.5)  # so the test waits half a second, not thirty
     report = file_parking().report
     message = handoffs(report).get()
     receiver.script = [2.0]  # answers after two seconds: we have given up by then
 
-    assert outbox.process(message.pk, tasks.HANDLERS) == "retry"
+    assert outbox.claim_and_run(message.pk, tasks.HANDLERS) == "retry"
     attempt = message.attempts_made.get()
     assert attempt.status_code is None and "ReadTimeout" in attempt.error
     assert not handed_off(report).exists()
@@ -434,7 +401,7 @@ def test_it_retries_when_nobody_listens(endpoint, receiver):
     report = file_parking().report
     message = handoffs(report).get()
 
-    assert outbox.process(message.pk, tasks.HANDLERS) == "retry"
+    assert outbox.claim_and_run(message.pk, tasks.HANDLERS) == "retry"
 
     attempt = message.attempts_made.get()
     assert attempt.status_code is None and "ConnectionError" in attempt.error
@@ -450,7 +417,7 @@ def test_it_dead_letters_other_client_errors_at_once(endpoint, receiver, status)
     message = handoffs(report).get()
     receiver.script = [status]
 
-    assert outbox.process(message.pk, tasks.HANDLERS) == "dead"
+    assert outbox.claim_and_run(message.pk, tasks.HANDLERS) == "dead"
 
     message.refresh_from_db()
     assert message.attempts == 1 and message.last_error.startswith(str(status))
@@ -466,12 +433,12 @@ def test_it_disables_an_endpoint_that_answers_410(endpoint, receiver):
     first, second = file_parking().report, file_parking().report
     receiver.script = [410]
 
-    assert outbox.process(handoffs(first).get().pk, tasks.HANDLERS) == "dead"
+    assert outbox.claim_and_run(handoffs(first).get().pk, tasks.HANDLERS) == "dead"
 
     endpoint.refresh_from_db()
     assert not endpoint.active and endpoint.disabled_reason == "410 Gone"
     # What was already queued for it is dead-lettered without another request...
-    assert outbox.process(handoffs(second).get().pk, tasks.HANDLERS) == "dead"
+    assert outbox.claim_and_run(handoffs(second).get().pk, tasks.HANDLERS) == "dead"
     assert len(receiver.requests) == 1
     # ...and nothing new is queued for it.
     third = file_parking().report
@@ -516,7 +483,7 @@ def test_it_is_still_retrying_after_23_hours_of_failures(endpoint, receiver):
     )
     receiver.script = [503]
 
-    assert outbox.process(message.pk, tasks.HANDLERS) == "retry"
+    assert outbox.claim_and_run(message.pk, tasks.HANDLERS) == "retry"
     message.refresh_from_db()
     assert message.state == "pending"
     assert timedelta(hours=2, minutes=-1) <= message.available_at - timezone.now() <= timedelta(hours=4)
@@ -530,12 +497,12 @@ def test_it_dead_letters_once_the_window_has_passed(endpoint, receiver, settings
     OutboxMessage.objects.filter(pk=message.pk).update(created_at=created)
     receiver.script = [503]
 
-    assert outbox.process(message.pk, tasks.HANDLERS) == "dead"
+    assert outbox.claim_and_run(message.pk, tasks.HANDLERS) == "dead"
     assert not handed_off(report).exists()
 
     # A supervisor's "retry now" gets one more try, and it goes through.
     outbox.retry_now(message)
-    assert outbox.process(message.pk, tasks.HANDLERS) == "done"
+    assert outbox.claim_and_run(message.pk, tasks.HANDLERS) == "done"
     assert handed_off(report).count() == 1
 
 
@@ -544,10 +511,10 @@ def test_it_delivers_a_redelivered_message_once(endpoint, receiver):
     """A worker killed after the POST but before it marked the row done: the row runs again."""
     report = file_parking().report
     message = handoffs(report).get()
-    assert outbox.process(message.pk, tasks.HANDLERS) == "done"
+    assert outbox.claim_and_run(message.pk, tasks.HANDLERS) == "done"
     OutboxMessage.objects.filter(pk=message.pk).update(state="pending", available_at=timezone.now())
 
-    assert outbox.process(message.pk, tasks.HANDLERS) == "done"
+    assert outbox.claim_and_run(message.pk, tasks.HANDLERS) == "done"
 
     assert receiver.delivered_ids() == [f"handoff_{message.pk}"] * 2
     assert len(receiver.dispatched) == 1
@@ -570,24 +537,41 @@ def test_it_hands_off_on_the_board_when_filed(catalog, settings, receiver):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("mode", ["board", "webhook"])
-def test_it_hands_off_a_report_moved_into_the_traffic_queue(
-    endpoint, receiver, supervisor, client, settings, mode
+def test_it_hands_off_a_parking_report_moved_into_the_traffic_queue(
+    endpoint, receiver, supervisor, settings, mode
 ):
     settings.TRAFFIC_HANDOFF = mode
-    file_report(client, "damage-other")  # it turns out to be a car blocking the alley
-    report = Report.objects.get()
-    assert not handoffs().exists() and not handed_off(report).exists()
+    report = file_parking().report  # filed, then sent to the report takers by mistake
+    routing.move_report(report, by=supervisor, queue=Queue.objects.get(code="theft-damage"))
+    before = handed_off(report).count()
 
-    event = workflow.move_to_queue(report, by=supervisor, queue=Queue.objects.get(code="traffic-control"))
+    event = routing.move_report(report, by=supervisor, queue=Queue.objects.get(code="traffic-control"))
 
     if mode == "board":
-        assert handed_off(report).get().data == {"via": "board"}
+        assert handed_off(report).count() == before + 1
+        assert handed_off(report).last().data == {"via": "board"}
         return
-    message = handoffs(report).get()
+    message = handoffs(report).get(dedupe_key__contains=":moved-")
     assert message.dedupe_key == f"handoff:{report.pk}:moved-{event.pk}:{endpoint.pk}"
-    assert outbox.process(message.pk, tasks.HANDLERS) == "done"
-    assert receiver.dispatched[0]["ticket_id"] == report.tracking_number
-    assert handed_off(report).count() == 1
+    assert outbox.claim_and_run(message.pk, tasks.HANDLERS) == "done"
+    assert receiver.dispatched[-1]["ticket_id"] == report.tracking_number
+    assert handed_off(report).count() == before + 1
+
+
+@pytest.mark.django_db
+def test_it_refuses_to_move_a_report_that_is_not_parking_into_the_traffic_queue(
+    endpoint, supervisor, client, settings
+):
+    file_report(client, "damage-graffiti")
+    report = Report.objects.get()
+
+    with pytest.raises(workflow.NotAllowed, match="Only parking reports"):
+        routing.move_report(report, by=supervisor, queue=Queue.objects.get(code="traffic-control"))
+
+    report.refresh_from_db()
+    assert report.queue.code == "theft-damage"
+    assert not handoffs().exists() and not handed_off(report).exists()
+    assert not report.events.filter(kind=ReportEvent.Kind.MOVED).exists()
 
 
 # --- Duplicates -------------------------------------------------------------------------------------------
@@ -673,7 +657,7 @@ def update(ticket: str, status: str, **more) -> dict:
 
 
 @pytest.fixture
-def ticket(endpoint) -> filing.Filed:
+def ticket(endpoint) -> submission.Filed:
     return file_parking(contact_email="alex@example.org")
 
 
@@ -698,7 +682,7 @@ def test_it_moves_the_ticket_through_dispatch_to_resolved(client, ticket, endpoi
     assert report.status == "resolved" and report.closed_at is not None
     assert InboundUpdate.objects.filter(report=report).count() == 3
     email = OutboxMessage.objects.get(dedupe_key__startswith="email:parking-resolved:")
-    assert outbox.process(email.pk, tasks.HANDLERS) == "done"
+    assert outbox.claim_and_run(email.pk, tasks.HANDLERS) == "done"
     resolved_mail = mail.outbox[-1]
     assert resolved_mail.to == ["alex@example.org"] and number in resolved_mail.subject
     assert "A citation was issued" in resolved_mail.body and "Cited." in resolved_mail.body
@@ -855,10 +839,10 @@ def test_it_delivers_to_the_documented_example_receiver(catalog, settings):
         )
         report = file_parking("parking-fire-hydrant", address="1200 Nicollet Mall").report
         message = handoffs(report).get()
-        assert outbox.process(message.pk, tasks.HANDLERS) == "done"
+        assert outbox.claim_and_run(message.pk, tasks.HANDLERS) == "done"
         # Delivered again (the worker died before it marked the row done): the same webhook-id.
         OutboxMessage.objects.filter(pk=message.pk).update(state="pending", available_at=timezone.now())
-        assert outbox.process(message.pk, tasks.HANDLERS) == "done"
+        assert outbox.claim_and_run(message.pk, tasks.HANDLERS) == "done"
     finally:
         process.terminate()
         stdout, stderr = process.communicate(timeout=10)

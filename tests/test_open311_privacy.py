@@ -13,9 +13,9 @@ from PIL import Image
 
 from open311.privacy import NotPublic, block_of, public_request
 from reports import evidence as evidence_files
-from reports import filing as reports_filing
-from reports import workflow
-from reports.models import Evidence, Report, ReportSubtype, Status
+from reports import submission, workflow
+from reports.models import Evidence, Report, ReportSubtype
+from reports.statuses import Status
 
 from . import samples
 from . import test_open311_support as support
@@ -92,7 +92,7 @@ def staff_at_work(reports, traffic_agent, report_taker) -> None:
     workflow.move(driveway, Status.RESOLVED, by=traffic_agent, note=STAFF_NOTE)
     workflow.request_info(hydrant, by=traffic_agent, message=STAFF_NOTE)
     reply_photo = evidence_files.store_upload(samples.upload("reply.jpg", samples.jpeg_bytes()))
-    reports_filing.reply(hydrant, text=REPLY, uploads=[reply_photo])
+    submission.reply(hydrant, text=REPLY, uploads=[reply_photo])
     theft = reports["theft-bicycle"]
     workflow.request_info(theft, by=report_taker, message=STAFF_NOTE)
     workflow.add_note(reports["damage-graffiti"], by=report_taker, text=STAFF_NOTE)

@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 
 from reports import workflow
-from reports.models import Report, Status
+from reports.models import Report
+from reports.statuses import Status
 
 from .flows import file_report
 from .test_open311_support import FORMATS, errors, get, make_report, make_reports, plain

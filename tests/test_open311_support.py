@@ -15,7 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from open311.models import ApiClient
-from reports.models import Report, ReportSubtype
+from reports.models import Report
+
+from . import factories
 
 FORMATS = ["xml", "json"]
 INSIDE = {"lat": "44.977812", "long": "-93.265011"}  # downtown Minneapolis
@@ -145,31 +147,16 @@ def theft_params(key: str, **overrides) -> dict:
 
 def make_report(subtype_code: str = "parking-fire-hydrant", **overrides) -> Report:
     """A report row straight into the table, for tests about reading many of them."""
-    subtype = ReportSubtype.objects.select_related("report_type__queue").get(code=subtype_code)
-    created = overrides.pop("created_at", timezone.now())
-    fields = {
-        "report_type": subtype.report_type,
-        "subtype": subtype,
-        "queue": subtype.report_type.queue,
-        "occurred_from": created - timedelta(hours=1),
-        "address": "350 S 5th St",
-        "sla_due_at": created + timedelta(hours=72),
-        "created_at": created,
-        **overrides,
-    }
-    return Report.objects.create(**fields)
+    return factories.make_report(subtype_code, **overrides)
 
 
 def make_reports(count: int, subtype_code: str = "parking-fire-hydrant", *, start: datetime) -> None:
-    subtype = ReportSubtype.objects.select_related("report_type__queue").get(code=subtype_code)
+    subtype = factories.subtype_named(subtype_code)
     Report.objects.bulk_create(
-        Report(
+        factories.report_row(
+            subtype,
             tracking_number=f"{n:04d}-BULK"[-9:],
-            report_type=subtype.report_type,
-            subtype=subtype,
-            queue=subtype.report_type.queue,
             occurred_from=start,
-            address="350 S 5th St",
             sla_due_at=start,
             created_at=start + timedelta(seconds=n),
         )

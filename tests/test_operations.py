@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from reports import health, retention, tasks
 from reports.evidence import evidence_storage
-from reports.models import Report, ReportEvent, RetentionPurge, Status, WorkerHeartbeat
+from reports.models import Report, ReportEvent, RetentionPurge, WorkerHeartbeat
+from reports.statuses import Status
 
 from . import samples
 from .conftest import sign_in, wait_for

@@ -90,12 +90,12 @@ def test_it_retries_when_the_mail_server_is_down(client, catalog, settings):
     file_report(client, "damage-other")
     message = OutboxMessage.objects.get()
 
-    assert outbox.process(message.pk, tasks.HANDLERS) == "retry"
+    assert outbox.claim_and_run(message.pk, tasks.HANDLERS) == "retry"
 
     message.refresh_from_db()
     assert message.state == "pending" and message.attempts == 1
     assert message.available_at > message.created_at and "Connection" in message.last_error
-    assert outbox.process(message.pk, tasks.HANDLERS) == "skipped"  # not due yet
+    assert outbox.claim_and_run(message.pk, tasks.HANDLERS) == "skipped"  # not due yet
 
 
 @pytest.mark.django_db
@@ -105,7 +105,7 @@ def test_it_gives_up_after_the_last_attempt(client, catalog, settings):
     settings.OUTBOX_EMAIL_RETRY_HOURS = 0
     file_report(client, "damage-other")
     message = OutboxMessage.objects.get()
-    assert outbox.process(message.pk, tasks.HANDLERS) == "dead"
+    assert outbox.claim_and_run(message.pk, tasks.HANDLERS) == "dead"
     assert outbox.stuck_message_ids() == []
 
 
@@ -128,7 +128,7 @@ def test_it_renders_the_confirmation_in_the_residents_language(client, catalog):
     file_report(client, "parking-fire-hydrant")
     report = Report.objects.get()
     assert report.language == "es"
-    assert outbox.process(OutboxMessage.objects.get().pk, tasks.HANDLERS) == "done"
+    assert outbox.claim_and_run(OutboxMessage.objects.get().pk, tasks.HANDLERS) == "done"
     assert len(mail.outbox) == 1
     assert report.tracking_number in mail.outbox[0].subject
 

@@ -6,8 +6,9 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
-from reports.models import Report, ReportEvent, Status, StolenItem
+from reports.models import Report, ReportEvent, StolenItem
 from reports.pdf import approved_report_pdf, latin1
+from reports.statuses import Status
 
 from . import samples
 from .flows import file_report

@@ -18,10 +18,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reports import queries
-from reports.models import Report, ReportEvent, ReportSubtype, Status
+from reports.models import Report, ReportEvent
+from reports.statuses import OPEN_STATUSES, Status
 from reports.templatetags.queue_tags import age, sla_state
-from reports.workflow import OPEN_STATUSES
 
+from . import factories
 from .conftest import make_staff, sign_in
 from .flows import file_report
 from .test_pages import audit
@@ -31,29 +32,13 @@ pytestmark = pytest.mark.django_db
 THEFT_DAMAGE, TRAFFIC = "theft-damage", "traffic-control"
 
 
-def make_reports(
-    count: int, subtype: str = "theft-other", *, start=None, step=timedelta(minutes=1), **fields
-):
-    """Rows straight into the table, oldest first, `step` apart; each field may be overridden."""
-    subtype = ReportSubtype.objects.select_related("report_type__queue").get(code=subtype)
-    start = start or timezone.now() - timedelta(hours=count + 1)
-    reports = []
-    for n in range(count):
-        created = start + step * n
-        values = {
-            "report_type": subtype.report_type,
-            "subtype": subtype,
-            "queue": subtype.report_type.queue,
-            "occurred_from": created - timedelta(hours=1),
-            "address": f"{100 + n} Nicollet Mall",
-            "contact_name": "Alex Resident",
-            "contact_email": "alex@example.org",
-            "created_at": created,
-            "sla_due_at": created + timedelta(hours=subtype.report_type.sla_hours),
-            **fields,
-        }
-        reports.append(Report(**values))
-    return Report.objects.bulk_create(reports)
+def make_reports(count: int, subtype: str = "theft-other", **fields) -> list[Report]:
+    """Rows straight into the table, oldest first, a minute apart; each field may be overridden."""
+    return factories.make_reports(
+        count,
+        subtype,
+        **{"contact_name": "Alex Resident", "contact_email": "alex@example.org", **fields},
+    )
 
 
 def queue_url(code: str = THEFT_DAMAGE) -> str:

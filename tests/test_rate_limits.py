@@ -1,7 +1,7 @@
 """Rate limits: counted together by every process, per client address, and not escaped by a forged header.
 
 The counters live in the cache named by CACHE_URL: Redis in production, and by default one SQLite file
-(portal/sqlite_cache.py) that every process on the machine shares.
+(diskcache's Django cache, a folder of SQLite files) that every process on the machine shares.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def test_two_processes_counting_at_once_lose_no_hit(store, settings, tmp_path):
         require(redis_reachable(), f"Redis is not reachable at {REDIS_URL}")
         cache_url = REDIS_URL
     else:
-        cache_url = f"sqlite://{tmp_path / 'cache.sqlite3'}"
+        cache_url = f"diskcache://{tmp_path / 'cache'}"
     settings.CACHES = {"default": cache_from_url(cache_url)}
     cache.clear()
 
@@ -99,10 +99,11 @@ def test_two_processes_counting_at_once_lose_no_hit(store, settings, tmp_path):
 
 
 def test_the_embedded_store_is_the_default_and_keeps_django_s_cache_contract(settings, tmp_path):
-    from portal.sqlite_cache import SQLiteCache
+    from diskcache import DjangoCache
 
-    assert cache_from_url("sqlite:///var/x/cache.sqlite3")["LOCATION"] == "/var/x/cache.sqlite3"
-    store = SQLiteCache(str(tmp_path / "cache.sqlite3"), {})
+    assert cache_from_url("diskcache:///var/x/cache")["LOCATION"] == "/var/x/cache"
+    assert settings.CACHES["default"]["BACKEND"] == "diskcache.DjangoCache" or os.environ.get("CACHE_URL")
+    store = DjangoCache(str(tmp_path / "cache"), {})
     assert store.add("n", 1) and not store.add("n", 5)
     assert store.incr("n") == 2 and store.incr("n", 10) == 12 and store.get("n") == 12
     store.set("things", {"a": [1, 2]})
@@ -110,7 +111,7 @@ def test_the_embedded_store_is_the_default_and_keeps_django_s_cache_contract(set
     assert store.get("things") == {"a": [1, 2]} and store.get("flag") is True
     with pytest.raises(ValueError):
         store.incr("missing")
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError):  # as Django's own caches do
         store.incr("things")
     store.set("gone", 1, timeout=0)
     assert store.get("gone", "default") == "default" and store.add("gone", 7) and store.get("gone") == 7

@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reports import workflow
-from reports.models import Draft, OutboxMessage, Outcome, Report, ReportEvent, Status
+from reports.models import Draft, OutboxMessage, Outcome, Report, ReportEvent
+from reports.statuses import Status
 
 from . import samples
 from .conftest import sign_in

@@ -10,8 +10,8 @@ from datetime import datetime
 from django import template
 from django.utils.translation import gettext as _
 
-from reports.models import Report, Status
-from reports.workflow import OPEN_STATUSES
+from reports.models import Report
+from reports.statuses import OPEN_STATUSES, Status
 
 register = template.Library()
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import Prefetch, QuerySet
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from reports import access, outbox
-from reports.models import DeliveryAttempt, OutboxMessage, TrafficEndpoint
+from reports import access, outbox, queries
+from reports.models import OutboxMessage
+from traffic import queries as traffic_queries
 
 supervisors_only = access.staff_required(access.can_supervise)
 
@@ -19,38 +20,17 @@ supervisors_only = access.staff_required(access.can_supervise)
 LIST_SIZE = 100
 
 
-def failed_messages(state: str) -> QuerySet[OutboxMessage]:
-    attempts = DeliveryAttempt.objects.select_related("endpoint").order_by("started_at", "id")
-    return (
-        OutboxMessage.objects.filter(state=state)
-        .select_related("report")
-        .prefetch_related(Prefetch("attempts_made", queryset=attempts))
-        .order_by("-created_at", "-id")
-    )
-
-
-def with_endpoints(rows: list[OutboxMessage]) -> list[OutboxMessage]:
-    """Each hand-off with the endpoint it is for: retrying one whose endpoint is disabled cannot work."""
-    ids = {row.payload.get("endpoint") for row in rows if row.kind == OutboxMessage.Kind.TRAFFIC_HANDOFF}
-    endpoints = TrafficEndpoint.objects.in_bulk([i for i in ids if isinstance(i, int)])
-    for row in rows:
-        endpoint_id = row.payload.get("endpoint")
-        row.endpoint = endpoints.get(endpoint_id) if isinstance(endpoint_id, int) else None
-    return rows
-
-
 @require_GET
 @supervisors_only
 def delivery_list(request):
-    dead = failed_messages(OutboxMessage.State.DEAD)
-    # Still pending, but failed at least once: mark_failed leaves last_error set, mark_done clears it.
-    failing = failed_messages(OutboxMessage.State.PENDING).filter(attempts__gte=1).exclude(last_error="")
+    dead = queries.failed_messages(OutboxMessage.State.DEAD)
+    failing = queries.failing_messages()
     sections = [
         {
             "slug": "dead",
             "heading": _("Failed for good"),
             "intro": "",
-            "rows": with_endpoints(list(dead[:LIST_SIZE])),
+            "rows": queries.with_endpoints(list(dead[:LIST_SIZE])),
             "total": dead.count(),
             "empty": _("No dead letters."),
         },
@@ -62,7 +42,7 @@ def delivery_list(request):
                 "%(handoff)s hours, emails for %(email)s hours after they were queued."
             )
             % {"handoff": settings.TRAFFIC_RETRY_HOURS, "email": settings.OUTBOX_EMAIL_RETRY_HOURS},
-            "rows": with_endpoints(list(failing[:LIST_SIZE])),
+            "rows": queries.with_endpoints(list(failing[:LIST_SIZE])),
             "total": failing.count(),
             "empty": _("Nothing is failing right now."),
         },
@@ -73,7 +53,7 @@ def delivery_list(request):
         {
             "sections": sections,
             "list_size": LIST_SIZE,
-            "disabled_endpoints": TrafficEndpoint.objects.filter(active=False).order_by("name"),
+            "disabled_endpoints": traffic_queries.disabled_endpoints(),
         },
     )
 
@@ -81,7 +61,9 @@ def delivery_list(request):
 @require_POST
 @supervisors_only
 def retry(request, message_id):
-    message = get_object_or_404(OutboxMessage, pk=message_id)
+    message = queries.outbox_message(message_id)
+    if message is None:
+        raise Http404
     if message.state == OutboxMessage.State.DONE:
         # Retrying a delivered message would send it again.
         messages.info(

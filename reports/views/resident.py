@@ -5,22 +5,18 @@ import io
 from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
+from django.urls import path
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from reports import evidence as evidence_files
-from reports import filing, forms, queries
-from reports.models import (
-    Evidence,
-    ReferralReason,
-    RejectionReason,
-    Status,
-    StatusLink,
-)
+from reports import forms, queries, submission
+from reports.models import StatusLink
 from reports.pdf import approved_report_pdf
+from reports.statuses import Status
 
 reply_limit = ratelimit(key="ip", rate=settings.FILING_STEP_RATE, method="POST", group="status-reply")
 # Looking up status links is limited too: the token cannot be guessed, but nobody gets to try.
@@ -44,7 +40,7 @@ def report_for_token(token: str):
 
 
 def status_page(request, report, token, reply_form=None):
-    explanations = reason_explanations()
+    explanations = queries.reason_explanations()
     events = [
         (event, explanations.get(event.data.get("reason"))) for event in queries.public_timeline(report)
     ]
@@ -63,11 +59,6 @@ def status_page(request, report, token, reply_form=None):
     )
 
 
-def reason_explanations() -> dict[str, str]:
-    reasons = [*RejectionReason.objects.all(), *ReferralReason.objects.all()]
-    return {reason.code: reason.explanation for reason in reasons}
-
-
 @require_GET
 @lookup_limit
 def status(request, token):
@@ -83,11 +74,11 @@ def status_reply(request, token):
         return redirect("report-status", token)
     form = forms.ReplyForm(request.POST, request.FILES)
     if form.is_valid():
-        uploads, errors = filing.store_uploads(form.cleaned_data["files"])
+        uploads, errors = submission.store_uploads(form.cleaned_data["files"])
         for error in errors:
             form.add_error("files", error)
         if not errors:
-            filing.reply(report, text=form.cleaned_data["text"], uploads=uploads)
+            submission.reply(report, text=form.cleaned_data["text"], uploads=uploads)
             messages.success(
                 request, _("Thank you. Your answer was added to the report and staff will review it.")
             )
@@ -113,7 +104,9 @@ def status_pdf(request, token):
 @require_GET
 def status_evidence(request, token, public_id, variant):
     report = report_for_token(token)
-    evidence = get_object_or_404(Evidence, report=report, public_id=public_id)
+    evidence = queries.evidence_of(report, public_id)
+    if evidence is None:
+        raise Http404
     name = {"thumb": evidence.thumbnail.name, "view": evidence.derived.name}.get(variant)
     if not name:
         raise Http404
@@ -124,3 +117,16 @@ def private_image(handle) -> HttpResponse:
     response = FileResponse(handle, content_type="image/jpeg")
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("status/<str:token>/", status, name="report-status"),
+    path("status/<str:token>/reply/", status_reply, name="report-status-reply"),
+    path("status/<str:token>/report.pdf", status_pdf, name="report-status-pdf"),
+    path(
+        "status/<str:token>/evidence/<uuid:public_id>/<slug:variant>/",
+        status_evidence,
+        name="report-status-evidence",
+    ),
+]

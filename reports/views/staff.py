@@ -1,21 +1,17 @@
 """Staff sign-in and the landing page; the queue, report, intake and figures pages live beside it."""
 
 from django.contrib.auth import views as auth_views
-from django.db.models import Count, Q
 from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
-from reports import access
-from reports.workflow import OPEN_STATUSES
+from reports import access, queries
 
 
 @require_GET
 @access.staff_required()
 def home(request):
-    queues = access.workable_queues(request.user).annotate(
-        open_count=Count("reports", filter=Q(reports__status__in=OPEN_STATUSES))
-    )
+    queues = queries.with_open_counts(access.workable_queues(request.user))
     return render(
         request,
         "reports/staff/home.html",

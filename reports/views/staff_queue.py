@@ -6,116 +6,22 @@ import csv
 import logging
 from collections.abc import Iterable, Iterator
 
-from django import forms
 from django.contrib import messages
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from reports import access, queries, workflow
-from reports.models import Queue, Report, ReportSubtype, ReportType, Status
+from reports import access, queries, staff_forms, workflow
+from reports.models import Queue, Report
 
 logger = logging.getLogger(__name__)
 
-SORT_CHOICES = [
-    ("oldest", gettext_lazy("Oldest first")),
-    ("sla", gettext_lazy("SLA due soonest")),
-    ("newest", gettext_lazy("Newest first")),
-]
-STATUS_CHOICES = [
-    (queries.OPEN, gettext_lazy("Open")),
-    (queries.ALL, gettext_lazy("All statuses")),
-    *Status.choices,
-]
-ASSIGNED_CHOICES = [
-    (queries.ANYONE, gettext_lazy("Anyone or no one")),
-    (queries.ME, gettext_lazy("Me")),
-    (queries.UNASSIGNED, gettext_lazy("No one yet")),
-]
-PAGE_SIZES = [(50, "50"), (25, "25"), (100, "100")]
 
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-def date_field(label: str) -> forms.DateField:
-    return forms.DateField(label=label, required=False, widget=DateInput(), input_formats=["%Y-%m-%d"])
-
-
-class QueueFilterForm(forms.Form):
-    search = forms.CharField(
-        label=gettext_lazy("Search"),
-        required=False,
-        max_length=100,
-        help_text=gettext_lazy(
-            "Tracking or case number, plate, resident name, email or address; "
-            "within the status chosen (“All statuses” includes decided reports)."
-        ),
-    )
-    report_type = forms.ChoiceField(label=gettext_lazy("Type"), required=False)
-    subtype = forms.ChoiceField(label=gettext_lazy("Subtype"), required=False)
-    status = forms.ChoiceField(label=gettext_lazy("Status"), choices=STATUS_CHOICES, required=False)
-    assigned = forms.ChoiceField(label=gettext_lazy("Assigned to"), choices=ASSIGNED_CHOICES, required=False)
-    created_from = date_field(gettext_lazy("Filed on or after"))
-    created_to = date_field(gettext_lazy("Filed on or before"))
-    sort = forms.ChoiceField(label=gettext_lazy("Sort"), choices=SORT_CHOICES, required=False)
-    per_page = forms.TypedChoiceField(
-        label=gettext_lazy("Rows per page"), choices=PAGE_SIZES, coerce=int, required=False, empty_value=50
-    )
-
-    def __init__(self, *args, queue: Queue, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Both lists from one query; the choices are codes, turned back into rows by clean_*.
-        subtypes = ReportSubtype.objects.filter(report_type__queue=queue).select_related("report_type")
-        self.subtypes = {s.code: s for s in subtypes.order_by("report_type__order", "order", "code")}
-        self.report_types = {s.report_type.code: s.report_type for s in self.subtypes.values()}
-        self.fields["report_type"].choices = [
-            ("", _("All types")),
-            *((code, report_type.name) for code, report_type in self.report_types.items()),
-        ]
-        by_type: dict[str, list[tuple[str, str]]] = {}
-        for subtype in self.subtypes.values():
-            by_type.setdefault(subtype.report_type.name, []).append((subtype.code, subtype.name))
-        self.fields["subtype"].choices = [("", _("All subtypes")), *by_type.items()]
-
-    def clean_report_type(self) -> ReportType | None:
-        return self.report_types.get(self.cleaned_data["report_type"])
-
-    def clean_subtype(self) -> ReportSubtype | None:
-        return self.subtypes.get(self.cleaned_data["subtype"])
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("created_from"), data.get("created_to")
-        if start and end and start > end:
-            self.add_error("created_to", _("The end date is before the start date."))
-        return data
-
-    def filters(self) -> queries.QueueFilters:
-        # Whatever did not validate falls back to its default; the error summary says which.
-        data = self.cleaned_data if self.is_bound else {}
-        return queries.QueueFilters(
-            sort=data.get("sort") or "oldest",
-            report_type=data.get("report_type"),
-            subtype=data.get("subtype"),
-            status=data.get("status") or queries.OPEN,
-            assigned=data.get("assigned") or queries.ANYONE,
-            created_from=data.get("created_from"),
-            created_to=data.get("created_to"),
-            search=data.get("search", ""),
-        )
-
-
-def filter_form(request, queue: Queue) -> QueueFilterForm:
-    form = QueueFilterForm(request.GET, queue=queue)
+def filter_form(request, queue: Queue) -> staff_forms.QueueFilterForm:
+    form = staff_forms.QueueFilterForm(request.GET, queue=queue)
     form.is_valid()
     return form
 

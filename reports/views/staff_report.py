@@ -1,38 +1,26 @@
 """The staff report page: what the resident gave, the evidence, the timeline, and the actions."""
 
-from dataclasses import dataclass
-from typing import Any
-
+from django import forms
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from reports import access, evidence, staff_forms, workflow
-from reports.forms import EligibilityForm, questions_for
-from reports.models import Queue, Report, ReportEvent
+from reports import access, display, evidence, queries, routing, staff_forms, workflow
+from reports.actions import Action, perform
+from reports.models import Report, ReportEvent
+from reports.statuses import ALLOWED_MOVES, OPEN_STATUSES, Status
 
 # The access log (who opened what) is kept apart from the working timeline on the page.
 ACCESS_KINDS = {ReportEvent.Kind.VIEWED, ReportEvent.Kind.EVIDENCE_VIEWED}
 
-
-@dataclass(frozen=True)
-class Action:
-    form: type
-    run: Any  # (report, cleaned_data, user) -> None
-    done: str
-    supervisors_only: bool = False
-
-
 ACTIONS = {
     "assign-me": Action(
-        staff_forms.forms.Form,
+        forms.Form,
         lambda r, d, u: workflow.assign(r, to=u, by=u),
         gettext_lazy("Assigned to you."),
     ),
@@ -69,7 +57,7 @@ ACTIONS = {
     ),
     "move": Action(
         staff_forms.MoveForm,
-        lambda r, d, u: workflow.move_to_queue(r, by=u, queue=d["queue"], note=d["note"]),
+        lambda r, d, u: routing.move_report(r, by=u, queue=d["queue"], note=d["note"]),
         gettext_lazy("Moved to the other queue."),
     ),
     "close": Action(
@@ -85,67 +73,27 @@ ACTIONS = {
 }
 
 
-def report_page_queryset():
-    return Report.objects.select_related(
-        "report_type", "subtype", "queue", "assignee", "filed_by", "duplicate_of"
-    ).prefetch_related(
-        "items",
-        "evidence",
-        Prefetch("events", queryset=ReportEvent.objects.select_related("actor").order_by("created_at", "id")),
-    )
-
-
-def staff_for(queue: Queue):
-    codename = access.QUEUE_PERMISSION[queue.kind].split(".")[1]
-    allowed = Q(groups__permissions__codename__in=[codename, "supervise_queues"]) | Q(
-        user_permissions__codename__in=[codename, "supervise_queues"]
-    )
-    return get_user_model().objects.filter(allowed, is_active=True).distinct().order_by("username")
-
-
-def eligibility_rows(report: Report) -> list[tuple[str, str]]:
-    form = EligibilityForm(report_type=report.report_type)
-    rows = []
-    for name, answer in report.eligibility.items():
-        field = form.fields.get(name)
-        if field is not None:
-            rows.append((field.label, dict(field.choices).get(answer, answer)))
-    return rows
-
-
-def answer_rows(report: Report) -> list[tuple[str, str]]:
-    rows = []
-    for question in questions_for(report.report_type, report.subtype):
-        value = report.answers.get(question.code)
-        if value in (None, "", []):
-            continue
-        names = {choice.key: choice.name for choice in question.choices.all()}
-        values = value if isinstance(value, list) else [value]
-        rows.append((question.label, ", ".join(str(names.get(v, v)) for v in values)))
-    return rows
-
-
 def action_forms(report: Report) -> dict:
     """One empty form per action, keyed for templates (request_info, not request-info)."""
-    forms = {
+    forms_by_name = {
         name.replace("-", "_"): action.form()
         for name, action in ACTIONS.items()
-        if action.form not in (staff_forms.forms.Form, staff_forms.AssignForm)
+        if action.form not in (forms.Form, staff_forms.AssignForm)
     }
-    forms["assign"] = staff_forms.AssignForm(
-        staff=staff_for(report.queue), initial={"assignee": report.assignee}
+    forms_by_name["assign"] = staff_forms.AssignForm(
+        staff=queries.staff_for(report.queue), initial={"assignee": report.assignee}
     )
-    return forms
+    return forms_by_name
 
 
 @require_GET
 @access.staff_required()
 def report_detail(request, tracking_number):
-    report = access.report_for(request.user, tracking_number, report_page_queryset())
+    report = access.report_for(request.user, tracking_number, queries.staff_report_page())
     updated_by_resident = report.updated_by_resident  # before this visit counts as having looked
     workflow.record_view(report, by=request.user)
     events = list(report.events.all())
-    allowed = workflow.ALLOWED_MOVES[report.status]
+    allowed = ALLOWED_MOVES[report.status]
     return render(
         request,
         "reports/staff/report.html",
@@ -154,13 +102,13 @@ def report_detail(request, tracking_number):
             "updated_by_resident": updated_by_resident,
             "timeline": [e for e in events if e.kind not in ACCESS_KINDS],
             "access_log": [e for e in events if e.kind in ACCESS_KINDS],
-            "eligibility": eligibility_rows(report),
-            "answers": answer_rows(report),
+            "eligibility": display.eligibility_rows(report),
+            "answers": display.answer_rows(report.report_type, report.answers),
             "forms": action_forms(report),
             "can_act": access.can_work_queue(request.user, report.queue),
             "can_supervise": access.can_supervise(request.user),
-            "allowed": {status.value for status in workflow.Status if status in allowed},
-            "is_open": report.status in workflow.OPEN_STATUSES,
+            "allowed": {status.value for status in Status if status in allowed},
+            "is_open": report.status in OPEN_STATUSES,
         },
     )
 
@@ -176,19 +124,8 @@ def report_action(request, tracking_number, action):
         spec.supervisors_only and not access.can_supervise(request.user)
     ):
         raise PermissionDenied
-    kwargs = {"staff": staff_for(report.queue)} if spec.form is staff_forms.AssignForm else {}
-    form = spec.form(request.POST, **kwargs)
-    if not form.is_valid():
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
-        return redirect("staff-report-detail", report.tracking_number)
-    try:
-        spec.run(report, form.cleaned_data, request.user)
-    except (workflow.IllegalMove, workflow.NotAllowed) as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, spec.done)
+    kwargs = {"staff": queries.staff_for(report.queue)} if spec.form is staff_forms.AssignForm else {}
+    perform(request, report, spec, form=spec.form(request.POST, **kwargs))
     return redirect("staff-report-detail", report.tracking_number)
 
 
@@ -196,7 +133,9 @@ def report_action(request, tracking_number, action):
 @access.staff_required()
 def evidence_file(request, tracking_number, public_id, variant):
     report = access.report_for(request.user, tracking_number)
-    item = get_object_or_404(report.evidence, public_id=public_id)
+    item = queries.evidence_of(report, public_id)
+    if item is None:
+        raise Http404
     if variant == "original":
         workflow.record_evidence_access(item, by=request.user, action="download")
         response = FileResponse(
@@ -218,7 +157,9 @@ def evidence_file(request, tracking_number, public_id, variant):
 @access.staff_required()
 def verify_evidence(request, tracking_number, public_id):
     report = access.report_for(request.user, tracking_number)
-    item = get_object_or_404(report.evidence, public_id=public_id)
+    item = queries.evidence_of(report, public_id)
+    if item is None:
+        raise Http404
     digest = evidence.sha256_of_stored(item.original.name)
     workflow.record_evidence_access(item, by=request.user, action="verify")
     if digest == item.sha256:

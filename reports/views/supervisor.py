@@ -13,7 +13,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from reports import access, charts, figures
+from reports import access, charts, figures, staff_forms
 
 supervisors_only = access.staff_required(access.can_supervise)
 
@@ -53,7 +53,7 @@ def backlog_chart(backlog: list[figures.QueueBacklog]) -> str:
 @require_GET
 @supervisors_only
 def dashboard(request):
-    form = figures.PeriodForm(request.GET or None)
+    form = staff_forms.PeriodForm(request.GET or None)
     board = figures.dashboard(figures.period_ending(form.chosen_days()))
     weekly = board.weekly
     weekly_sections = [

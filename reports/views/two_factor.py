@@ -4,28 +4,16 @@ The password step is the LoginView in staff.py (with django-axes); `access.staff
 signed-in session that has not passed this step here, with the page it wanted as `next`.
 """
 
-from django import forms
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from reports import second_factor
-
-
-class CodeForm(forms.Form):
-    code = forms.CharField(
-        label=gettext_lazy("Code"),
-        max_length=32,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}
-        ),
-    )
+from reports import second_factor, staff_forms
 
 
 def next_url(request) -> str:
@@ -50,7 +38,7 @@ def verify(request):
         return redirect(goal)
     if second_factor.needs_enrolment(request.user):
         return redirect(with_next("staff-2fa-enrol", goal))
-    form = CodeForm(request.POST if request.method == "POST" else None)
+    form = staff_forms.CodeForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         if second_factor.verify(request, form.cleaned_data["code"]):
             return redirect(goal)
@@ -73,7 +61,7 @@ def enrol(request):
     if not second_factor.may_enrol(request):
         return redirect(with_next("staff-2fa-verify", goal))
     device = second_factor.pending_authenticator(request.user)
-    form = CodeForm(request.POST if request.method == "POST" else None)
+    form = staff_forms.CodeForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         codes = second_factor.confirm_enrolment(request, device, form.cleaned_data["code"])
         if codes:

@@ -19,7 +19,7 @@ from django.core import signing
 from django.urls import reverse
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from .models import Report
+from reports.models import Report
 
 SCHEMA_VERSION = "2026-11-01"
 CONNECT_TIMEOUT = 5

@@ -13,8 +13,8 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
-from reports import filing as reports_filing
 from reports import forms
+from reports import submission as reports_submission
 from reports.models import Channel, Draft, Report, ReportSubtype, ReportType
 from reports.stops import STOP_PAGES
 
@@ -89,7 +89,7 @@ def save(
         subtype=subtype,
         eligibility=checked.eligibility.answers(),
     )
-    filed = reports_filing.file_report(
+    filed = reports_submission.file_report(
         draft,
         details=checked.details.cleaned_data,
         answers=checked.details.answers(),

@@ -1,12 +1,16 @@
 """What an external dispatch system calls: signed status updates, and the photo links we sent it."""
 
+from __future__ import annotations
+
 from django.http import FileResponse, Http404, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from reports import evidence, handoff, traffic, workflow
-from reports.models import Evidence, InboundUpdate, TrafficEndpoint
+from reports import evidence, workflow
+
+from . import client, queries, updates
+from .models import InboundUpdate, TrafficEndpoint
 
 MAX_UPDATE_BYTES = 64 * 1024
 MAX_WEBHOOK_ID = InboundUpdate._meta.get_field("webhook_id").max_length
@@ -18,8 +22,8 @@ def problem(status: int, message: str) -> JsonResponse:
 
 def signed_by(request) -> tuple[dict | None, TrafficEndpoint | None]:
     headers = {key.lower(): value for key, value in request.headers.items()}
-    for endpoint in TrafficEndpoint.objects.filter(active=True):
-        payload = traffic.verify(request.body, headers, endpoint.secret_list())
+    for endpoint in queries.active_endpoints():
+        payload = client.verify(request.body, headers, endpoint.secret_list())
         if payload is not None:
             return payload, endpoint
     return None, None
@@ -43,10 +47,10 @@ def status_update(request):
     if len(request.headers["webhook-id"]) > MAX_WEBHOOK_ID:  # InboundUpdate keeps it to dedupe replays
         return problem(400, f"The webhook-id is longer than {MAX_WEBHOOK_ID} characters.")
     try:
-        result = handoff.apply_update(request.headers["webhook-id"], payload, endpoint)
-    except handoff.UnknownTicket as exc:
+        result = updates.apply_update(request.headers["webhook-id"], payload, endpoint)
+    except updates.UnknownTicket as exc:
         return problem(404, f"Unknown ticket {exc}.")
-    except handoff.BadUpdate as exc:
+    except updates.BadUpdate as exc:
         return problem(400, str(exc))
     except (workflow.IllegalMove, workflow.NotAllowed) as exc:
         return problem(409, str(exc))
@@ -55,9 +59,9 @@ def status_update(request):
 
 @require_GET
 def photo(request, token):
-    public_id = traffic.photo_from_link(token)
-    item = Evidence.objects.filter(public_id=public_id).exclude(derived="").first() if public_id else None
-    if item is None or not item.report.is_parking:
+    public_id = client.photo_from_link(token)
+    item = queries.parking_photo(public_id) if public_id else None
+    if item is None:
         raise Http404
     response = FileResponse(evidence.open_stored(item.derived.name), content_type="image/jpeg")
     response["Cache-Control"] = "private, max-age=3600"

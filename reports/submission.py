@@ -11,9 +11,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
-from . import evidence, handoff, notifications, workflow
+from . import evidence, notifications, routing, workflow
 from .evidence import EvidenceRejected, StoredUpload
-from .models import Draft, Evidence, Report, ReportEvent, Status, StatusLink, StolenItem, new_tracking_number
+from .models import Draft, Evidence, Report, ReportEvent, StatusLink, StolenItem, new_tracking_number
+from .statuses import Status
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +114,7 @@ def file_report(
             data={"channel": report.channel, "evidence": len(uploads), "items": len(items)},
         )
         notifications.queue_email(report, "report-filed")
-        if report.is_parking:
-            handoff.hand_off_parking_report(report, occasion="filed")
+        routing.route_filed_report(report)
         draft.report, draft.status_token = report, token
         draft.save(update_fields=["report", "status_token", "updated_at"])
     log.info("Report filed", extra={"tracking_number": report.tracking_number, "channel": report.channel})

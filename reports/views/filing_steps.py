@@ -11,15 +11,15 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 
-from reports import drafts, filing, forms, queries
-from reports.models import Channel, ReportSubtype, ReportType
+from reports import display, drafts, forms, queries, submission
+from reports.models import Channel, ReportType
 from reports.stops import STOP_PAGES
 
 STEPS = ("start", "eligibility", "stop", "details", "review", "submitted")
@@ -96,12 +96,9 @@ def start(request, flow=RESIDENT):
 @require_http_methods(["GET", "POST"])
 @step_limit
 def eligibility(request, subtype_code, flow=RESIDENT):
-    subtype = get_object_or_404(
-        ReportSubtype.objects.select_related("report_type"),
-        code=subtype_code,
-        active=True,
-        report_type__active=True,
-    )
+    subtype = queries.filable_subtype(subtype_code)
+    if subtype is None:
+        raise Http404
     form = forms.EligibilityForm(request.POST or None, report_type=subtype.report_type, assisted=flow.staff)
     if request.method == "POST" and form.is_valid():
         reason = form.stop_reason()
@@ -171,11 +168,11 @@ def review(request, flow=RESIDENT):
         return redirect(flow.urls["details"])
     form = forms.SubmitForm(request.POST or None, request.FILES or None, assisted=flow.staff)
     if request.method == "POST" and form.is_valid():
-        uploads, errors = filing.store_uploads(form.cleaned_data["files"])
+        uploads, errors = submission.store_uploads(form.cleaned_data["files"])
         for error in errors:
             form.add_error("files", error)
         if not errors:
-            filing.submit(
+            submission.submit(
                 draft,
                 details=details_form.cleaned_data,
                 answers=details_form.answers(),
@@ -189,6 +186,7 @@ def review(request, flow=RESIDENT):
         "draft": draft,
         "form": form,
         "details": details_form,
+        "answers": display.answer_rows(draft.report_type, details_form.answers()),
         "items": listed,
         "items_total": sum((item.get("value") or Decimal(0) for item in listed), Decimal(0)),
     }
@@ -202,3 +200,22 @@ def submitted(request, flow=RESIDENT):
         return redirect(flow.urls["start"])
     status_url = request.build_absolute_uri(reverse("report-status", args=[draft.status_token]))
     return page(request, flow, "submitted.html", {"report": draft.report, "status_url": status_url})
+
+
+def step_urls(flow: Flow, guard=lambda view: view) -> list:
+    """The filing steps' URLs for one flow; `guard` wraps each view (staff access for intake)."""
+    views = {
+        "start": ("", start),
+        "eligibility": ("new/<slug:subtype_code>/", eligibility),
+        "stop": ("stop/<slug:reason>/", stop),
+        "details": ("details/", details),
+        "review": ("review/", review),
+        "submitted": ("submitted/", submitted),
+    }
+    return [
+        path(route, guard(view), {"flow": flow}, name=flow.urls[step])
+        for step, (route, view) in views.items()
+    ]
+
+
+urlpatterns = step_urls(RESIDENT)

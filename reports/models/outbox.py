@@ -1,0 +1,49 @@
+"""Work for Celery, recorded in the database with the change that caused it."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .report import Report
+
+
+class OutboxMessage(models.Model):
+    """A piece of work written in the same transaction as the change that caused it.
+
+    The broker only wakes a worker up; this row is the record. A periodic sweeper re-sends rows that
+    are still pending, and a worker claims a row before doing its work, so a task that runs twice
+    does the work once.
+    """
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", _("Email to the resident")
+        TRAFFIC_HANDOFF = "traffic_handoff", _("Hand-off to Traffic Control")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Done")
+        DEAD = "dead", _("Failed for good")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.CASCADE, related_name="outbox")
+    # One row per intended effect: "email:filed:<report id>" cannot be queued twice.
+    dedupe_key = models.CharField(max_length=120, unique=True)
+    payload = models.JSONField(default=dict)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    available_at = models.DateTimeField(default=timezone.now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The sweeper: pending rows that are due.
+            models.Index(fields=["state", "available_at"], name="outbox_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.dedupe_key} ({self.state})"

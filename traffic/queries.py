@@ -1,0 +1,123 @@
+"""Named reads for Traffic Control's pages."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.db.models import Prefetch, prefetch_related_objects
+
+from reports.models import Evidence, Queue, Report, ReportType
+from reports.statuses import ACTIVE_TICKET
+
+from .models import DeliveryAttempt, TrafficEndpoint
+
+DUPLICATE_RADIUS_METRES = 30
+DUPLICATE_WINDOW = timedelta(hours=24)
+
+
+def ticket(tracking_number: str) -> Report | None:
+    """A parking report in a Traffic Control queue; anything else is not a ticket."""
+    report = (
+        Report.objects.select_related("queue", "report_type")
+        .filter(tracking_number=tracking_number.upper())
+        .first()
+    )
+    if report is None or not report.is_parking or report.queue.kind != Queue.Kind.TRAFFIC_CONTROL:
+        return None
+    return report
+
+
+def active_endpoints() -> list[TrafficEndpoint]:
+    return list(TrafficEndpoint.objects.filter(active=True))
+
+
+def parking_photo(public_id: str) -> Evidence | None:
+    """A photo of a parking report that has a location-stripped copy to send."""
+    item = Evidence.objects.select_related("report__report_type").filter(public_id=public_id).first()
+    if item is None or not item.derived or not item.report.is_parking:
+        return None
+    return item
+
+
+def open_tickets() -> list[Report]:
+    """Open parking tickets in a Traffic Control queue, newest first."""
+    return list(
+        Report.objects.filter(
+            report_type__form=ReportType.Form.PARKING,
+            queue__kind=Queue.Kind.TRAFFIC_CONTROL,
+            status__in=ACTIVE_TICKET,
+        )
+        .select_related("subtype")
+        .order_by("-created_at", "-id")
+    )
+
+
+def nearest_first(tickets: list[Report], lat: float, lng: float) -> list[Report]:
+    """Sorted by distance from (lat, lng), each with `.distance` in metres; those with no pin last."""
+    for ticket in tickets:
+        ticket.distance = (
+            None
+            if ticket.latitude is None or ticket.longitude is None
+            else metres_between(lat, lng, ticket.latitude, ticket.longitude)
+        )
+    # sorted() is stable: tickets with no pin stay newest first among themselves.
+    return sorted(tickets, key=lambda t: (t.distance is None, t.distance or 0))
+
+
+def open_duplicate_of(report: Report) -> Report | None:
+    """An open parking report from the last day for the same plate, or the same problem within 30 m."""
+    candidates = (
+        Report.objects.filter(
+            report_type__form=ReportType.Form.PARKING,
+            status__in=ACTIVE_TICKET,
+            created_at__gte=report.created_at - DUPLICATE_WINDOW,
+        )
+        .exclude(pk=report.pk)
+        .order_by("created_at", "id")
+    )
+    if report.vehicle_plate:
+        same_plate = candidates.filter(vehicle_plate=report.vehicle_plate).first()
+        if same_plate is not None:
+            return same_plate
+    if report.latitude is None:
+        return None
+    nearby = candidates.filter(subtype=report.subtype, latitude__isnull=False)
+    for other in nearby:
+        if (
+            metres_between(report.latitude, report.longitude, other.latitude, other.longitude)
+            <= DUPLICATE_RADIUS_METRES
+        ):
+            return other
+    return None
+
+
+def with_photos(tickets: list[Report]) -> list[Report]:
+    """Each ticket with `.photo`, its first photo with a thumbnail, in one query for all of them."""
+    photos = Evidence.objects.exclude(thumbnail="").order_by("created_at", "id")
+    prefetch_related_objects(tickets, Prefetch("evidence", queryset=photos, to_attr="photos"))
+    for ticket in tickets:
+        ticket.photo = ticket.photos[0] if ticket.photos else None
+    return tickets
+
+
+def delivery_attempts():
+    return DeliveryAttempt.objects.select_related("endpoint").order_by("started_at", "id")
+
+
+def endpoints_by_id(ids: Iterable[object]) -> dict[int, TrafficEndpoint]:
+    return TrafficEndpoint.objects.in_bulk([i for i in set(ids) if isinstance(i, int)])
+
+
+def disabled_endpoints() -> list[TrafficEndpoint]:
+    return list(TrafficEndpoint.objects.filter(active=False).order_by("name"))
+
+
+def metres_between(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    # Haversine: plenty precise at city scale.
+    radius = 6_371_000
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlmb = math.radians(lat2 - lat1), math.radians(lng2 - lng1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
+    return 2 * radius * math.asin(math.sqrt(a))
