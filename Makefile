@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 TEST_VAR_DIR ?= $(CURDIR)/var/test
 
-.PHONY: install migrate static seed run test test-fast lint format bench messages chromium clean
+.PHONY: install migrate static seed run test test-fast lint format bench messages test-tools clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,17 +37,22 @@ run: seed static
 	@echo
 	$(BIN)/honcho start -f Procfile
 
-# Browser tests drive Debian's Chromium; install it when it is missing and we may.
-chromium:
-	@if [ ! -x /usr/bin/chromium ]; then \
+# Browser tests drive Debian's Chromium and the deployment tests run Debian's nginx; install them when
+# they are missing and we may.
+TEST_PACKAGES := /usr/bin/chromium:chromium /usr/sbin/nginx:nginx-light
+test-tools:
+	@missing=""; for pair in $(TEST_PACKAGES); do \
+	  [ -x "$${pair%%:*}" ] || missing="$$missing $${pair#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	    apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "Chromium is missing: install Debian's 'chromium' package to run the browser tests."; \
+	    echo "Missing for the browser and deployment tests: install Debian's$$missing."; \
 	  fi; \
 	fi
 
-test: install chromium
+test: install test-tools
 	mkdir -p $(TEST_VAR_DIR)
 	VAR_DIR=$(TEST_VAR_DIR) $(BIN)/pytest
 

@@ -15,13 +15,14 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 class RedactingLogger(Logger):
-    """The access log never carries a status-link token."""
+    """The access log never carries a status-link token: not in the request line, not in the referer.
+
+    Django's LOGGING redacts every line written through its handler too; this covers gunicorn's own
+    handlers, which log before Django has set up logging (and in the master process)."""
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
-        for key in ("r", "U"):
-            atoms[key] = redact(atoms[key])
-        return atoms
+        return {key: redact(value) if isinstance(value, str) else value for key, value in atoms.items()}
 
 
 logger_class = RedactingLogger

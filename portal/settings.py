@@ -181,13 +181,12 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out account before checking it
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Repeated failed sign-ins lock the account (whatever address they come from) for a while.
+# Repeated failed sign-ins lock that account from that address for a while. By the pair, not the
+# username alone, so nobody can lock a colleague out by typing their name with wrong passwords; and not
+# by the address alone, so one call-centre agent's typos (one address for all) lock out no one else.
 AXES_FAILURE_LIMIT = env_int("STAFF_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("STAFF_LOGIN_LOCKOUT_MINUTES", 30, minimum=1) / 60
-AXES_LOCKOUT_PARAMETERS = ["username"]
-# axes warns that locking by username alone ignores the address. That is the point here: a 311 call
-# centre signs in from one address, and one agent's typos must not lock out everyone else.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "reports/staff/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "reports.ratelimits.client_address"
@@ -296,6 +295,10 @@ EVIDENCE_MAX_FILES = env_int("EVIDENCE_MAX_FILES", 10, minimum=1)
 # Larger than any phone camera (a 48 MP iPhone photo is 48 million); a file that declares more is
 # refused before it is decoded.
 EVIDENCE_MAX_PIXELS = env_int("EVIDENCE_MAX_PIXELS", 64_000_000, minimum=1_000_000)
+# Memory (MiB) making one photo's copies may take, worked out from its header; more is refused unread.
+# 128 takes a 24 MP iPhone HEIC (it needs 123), a 26 MP PNG, any camera JPEG (progressive ones to 19 MP),
+# but WebP only to 8 MP (Pillow's decoder holds 16 bytes a pixel). Peaks stay under 140 MB: see bench/.
+EVIDENCE_DECODE_BUDGET_MB = env_int("EVIDENCE_DECODE_BUDGET_MB", 128, minimum=96)
 # Uploads above this size stream to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -378,6 +381,10 @@ TRAFFIC_HANDOFF = env_str("TRAFFIC_HANDOFF", "board")
 if TRAFFIC_HANDOFF not in ("board", "webhook"):
     raise ImproperlyConfigured(f"TRAFFIC_HANDOFF must be board or webhook, not {TRAFFIC_HANDOFF!r}")
 TRAFFIC_RETRY_HOURS = env_int("TRAFFIC_RETRY_HOURS", 48, minimum=24)
+# Endpoints on loopback, private, link-local or reserved addresses are refused (in the admin and at each
+# delivery), so an endpoint cannot turn the portal against machines inside the city's network. true only
+# for a receiver on the same machine or network: tests, benchmarks, a demo.
+TRAFFIC_ALLOW_PRIVATE_URLS = env_bool("TRAFFIC_ALLOW_PRIVATE_URLS")
 # Photo links in a delivery stay valid this long.
 TRAFFIC_PHOTO_LINK_DAYS = env_int("TRAFFIC_PHOTO_LINK_DAYS", 7, minimum=1)
 CELERY_BEAT_SCHEDULE = {
@@ -447,7 +454,7 @@ if LOG_FORMAT not in ("text", "json"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # On the loggers that print request paths, so that every handler gets the redacted text.
+    # On the handler, so that every record written is redacted, whichever logger it came from.
     "filters": {"redact_tokens": {"()": "reports.redaction.RedactStatusTokens"}},
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
@@ -457,12 +464,19 @@ LOGGING = {
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["redact_tokens"]}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
-        "django.server": {"level": "INFO", "filters": ["redact_tokens"]},
-        "django.request": {"level": "WARNING", "filters": ["redact_tokens"]},
-        "gunicorn.access": {"level": "INFO", "filters": ["redact_tokens"]},
-        "gunicorn.error": {"level": "INFO", "filters": ["redact_tokens"]},
+        "django.server": {"level": "INFO"},
+        "django.request": {"level": "WARNING"},
+        # gunicorn gives these loggers handlers of their own and turns propagation off; configuring them
+        # here replaces those handlers, so they must be given ours or the access log is lost.
+        "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
+        "gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False},
     },
 }
+# The worker logs through the handler above too (JSON under LOG_FORMAT=json, tokens redacted) instead
+# of Celery replacing the root logger's handlers with its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

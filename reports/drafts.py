@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
@@ -49,10 +50,22 @@ def current(session: SessionBase, slot: str = "report") -> Draft | None:
     )
 
 
-def save_details(draft: Draft, data: MultiValueDict) -> None:
-    # The raw values are kept, not the cleaned ones: the form re-validates them at every step, so it
-    # stays the only place that converts input.
-    draft.details = {key: data.getlist(key) for key in data if key != "csrfmiddlewaretoken"}
+# Far above any field's own limit (the longest is 5,000 characters), so nothing real is cut; a POST built
+# to fill the database is.
+MAX_VALUE_LENGTH = 10_000
+MAX_VALUES_PER_FIELD = 50
+
+
+def save_details(draft: Draft, data: MultiValueDict, fields: Iterable[str]) -> None:
+    """Keep what the resident typed for the fields the step has, and only those.
+
+    The raw values are kept, not the cleaned ones: the form re-validates them at every step, so it stays
+    the only place that converts input."""
+    draft.details = {
+        name: [value[:MAX_VALUE_LENGTH] for value in data.getlist(name)[:MAX_VALUES_PER_FIELD]]
+        for name in sorted(fields)
+        if name in data
+    }
     draft.save(update_fields=["details", "updated_at"])
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 from django.utils import formats, timezone
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from .models import Channel, Question, ReportSubtype, ReportType, ServiceArea
@@ -149,8 +150,32 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
+# Nothing anyone reports happened before this; an earlier date is a typo (or a probe), and dates near
+# year 1 or 9999 overflow as soon as they are moved between time zones.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 9000
+
+
+def year_out_of_range() -> forms.ValidationError:
+    return forms.ValidationError(
+        _("Enter a date between %(earliest)d and today.") % {"earliest": EARLIEST_YEAR}, code="out_of_range"
+    )
+
+
+class WhenField(forms.DateTimeField):
+    """A moment as residents type it, refused outside 1900..9000 before any time-zone arithmetic."""
+
+    def to_python(self, value):
+        try:
+            moment = super().to_python(value)
+        except (OverflowError, ValueError):
+            raise year_out_of_range() from None
+        if moment is not None and not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+            raise year_out_of_range()
+        return moment
+
+
 def when_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DateTimeField:
-    return forms.DateTimeField(
+    return WhenField(
         label=label,
         required=required,
         help_text=help_text,
@@ -160,9 +185,15 @@ def when_field(label: str, *, required: bool = True, help_text: str = "") -> for
 
 
 def question_field(question: Question) -> forms.Field:
-    common = {"label": question.label, "required": question.required, "help_text": question.help_text}
+    # The catalog is typed into the admin, and Django's and crispy's templates print help text (and
+    # crispy the labels) without escaping: escaped here, it is plain text wherever it shows.
+    common = {
+        "label": escape(question.label),
+        "required": question.required,
+        "help_text": escape(question.help_text),
+    }
     kind = Question.Datatype
-    choices = [(choice.key, choice.name) for choice in question.choices.all()]
+    choices = [(choice.key, escape(choice.name)) for choice in question.choices.all()]
     if question.datatype == kind.SINGLEVALUELIST:
         return forms.ChoiceField(choices=[("", "—"), *choices], **common)
     if question.datatype == kind.MULTIVALUELIST:
@@ -397,15 +428,38 @@ class BaseStolenItemFormSet(forms.BaseFormSet):
         return [form.cleaned_data for form in self.forms if form.cleaned_data]
 
 
+MAX_ITEMS = 20
+
+
+def item_count(raw: str | None) -> int:
+    """How many item rows the page had, from its own hidden field: anything but a sane number is one."""
+    try:
+        count = int(raw or 1)
+    except ValueError:
+        return 1
+    return min(max(count, 1), MAX_ITEMS)
+
+
 StolenItemFormSet = forms.formset_factory(
     StolenItemForm,
     formset=BaseStolenItemFormSet,
     extra=0,
     min_num=1,
     validate_min=True,
-    max_num=20,
+    max_num=MAX_ITEMS,
     validate_max=True,
+    absolute_max=MAX_ITEMS,  # never builds more forms than that, whatever TOTAL_FORMS says
 )
+
+
+def field_names(details: DetailsForm, items: BaseStolenItemFormSet | None) -> set[str]:
+    """The names the details step posts: all a draft may keep of a POST."""
+    names = {details.add_prefix(name) for name in details.fields}
+    if items is not None:
+        management = items.management_form
+        names |= {management.add_prefix(name) for name in management.fields}
+        names |= {form.add_prefix(name) for form in items.forms for name in form.fields}
+    return names
 
 
 # --- Evidence and submission ----------------------------------------------------------------------------

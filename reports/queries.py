@@ -48,6 +48,17 @@ def evidence_of(report: Report, public_id) -> Evidence | None:
     return Evidence.objects.filter(report=report, public_id=public_id).first()
 
 
+def evidence_position(item: Evidence) -> int:
+    """Where the file comes among its report's evidence, counting from 1, in the order it was added."""
+    earlier = Evidence.objects.filter(report_id=item.report_id)
+    return (
+        earlier.filter(
+            Q(created_at__lt=item.created_at) | Q(created_at=item.created_at, pk__lt=item.pk)
+        ).count()
+        + 1
+    )
+
+
 def outbox_message(message_id: int) -> OutboxMessage | None:
     return OutboxMessage.objects.filter(pk=message_id).first()
 

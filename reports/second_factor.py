@@ -40,10 +40,16 @@ def has_authenticator(user: AbstractBaseUser) -> bool:
 
 
 def needs_enrolment(user: AbstractBaseUser) -> bool:
-    # An app, or backup codes left after an admin removed a lost phone, lets the person prove
-    # themselves; only someone with neither may set up an app with a password alone.
-    codes_left = StaticToken.objects.filter(device__user=user, device__confirmed=True).exists()
-    return not (has_authenticator(user) or codes_left)
+    """Never enrolled, or an administrator removed every device (the reset): the password alone may set
+    up an app. The confirmed backup-codes device outlives its codes, so using them all up is not a reset."""
+    return not (has_authenticator(user) or StaticDevice.objects.filter(user=user, confirmed=True).exists())
+
+
+def out_of_codes(user: AbstractBaseUser) -> bool:
+    """Enrolled, but with no app and no backup code left: only an administrator's reset lets them in."""
+    backup_codes = StaticDevice.objects.filter(user=user, confirmed=True)
+    codes_left = StaticToken.objects.filter(device__in=backup_codes).exists()
+    return backup_codes.exists() and not codes_left and not has_authenticator(user)
 
 
 def may_enrol(request: HttpRequest) -> bool:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import figures, queries
+from .forms import EARLIEST_YEAR, LATEST_YEAR, year_out_of_range
 from .models import Queue, ReferralReason, RejectionReason, Report, ReportSubtype, ReportType
 from .statuses import Status
 
@@ -111,8 +112,17 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+class FilterDateField(forms.DateField):
+    """A day to filter by; outside 1900..9000 it is a typo, and near year 9999 "the day after" overflows."""
+
+    def validate(self, value):
+        super().validate(value)
+        if value and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+            raise year_out_of_range()
+
+
 def date_field(label: str) -> forms.DateField:
-    return forms.DateField(label=label, required=False, widget=DateInput(), input_formats=["%Y-%m-%d"])
+    return FilterDateField(label=label, required=False, widget=DateInput(), input_formats=["%Y-%m-%d"])
 
 
 class QueueFilterForm(forms.Form):

@@ -12,8 +12,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
 from . import evidence, notifications, routing, workflow
-from .evidence import EvidenceRejected, StoredUpload
-from .models import Draft, Evidence, Report, ReportEvent, StatusLink, StolenItem, new_tracking_number
+from .evidence import StoredUpload
+from .evidence_checks import EvidenceRejected
+from .models import Draft, Evidence, Report, ReportEvent, StolenItem, new_tracking_number
 from .statuses import Status
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,6 @@ REPORT_FIELDS = (
 @dataclass(frozen=True)
 class Filed:
     report: Report
-    status_token: str
     created: bool
 
 
@@ -97,14 +97,13 @@ def file_report(
             .get(pk=draft.pk)
         )
         if draft.report_id:
-            return Filed(draft.report, draft.status_token, created=False)
+            return Filed(draft.report, created=False)
         report = build_report(draft, details, answers)
         save_with_tracking_number(report)
         StolenItem.objects.bulk_create(
             StolenItem(report=report, order=n, **item) for n, item in enumerate(items)
         )
         Evidence.objects.bulk_create(evidence_rows(report, uploads, Evidence.Source.FILING))
-        token = StatusLink.issue(report)
         workflow.record_event(
             report,
             ReportEvent.Kind.FILED,
@@ -115,10 +114,10 @@ def file_report(
         )
         notifications.queue_email(report, "report-filed")
         routing.route_filed_report(report)
-        draft.report, draft.status_token = report, token
-        draft.save(update_fields=["report", "status_token", "updated_at"])
+        draft.report = report
+        draft.save(update_fields=["report", "updated_at"])
     log.info("Report filed", extra={"tracking_number": report.tracking_number, "channel": report.channel})
-    return Filed(report, token, created=True)
+    return Filed(report, created=True)
 
 
 def build_report(draft: Draft, details: dict, answers: dict) -> Report:

@@ -14,10 +14,21 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.db import connections
 from django.utils import timezone, translation
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from portal.celery import app as celery_app
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# Fuzzing (tests/test_fuzz.py): a few dozen examples a test in CI and by default, far more overnight.
+# The examples share one test database per test function, which is what the invariants check.
+FUZZ_HEALTH = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
+hypothesis_settings.register_profile("ci", max_examples=40, deadline=None, suppress_health_check=FUZZ_HEALTH)
+hypothesis_settings.register_profile(
+    "night", max_examples=2500, deadline=None, suppress_health_check=FUZZ_HEALTH
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def require(condition: bool, why: str) -> None:
@@ -27,6 +38,19 @@ def require(condition: bool, why: str) -> None:
     if IN_CI:
         pytest.fail(f"{why} (CI=true: a missing service fails the run)")
     pytest.skip(why)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked postgresql test what only PostgreSQL can do: on SQLite they are deselected, visibly
+    (pytest counts them), never skipped. CI runs the suite on PostgreSQL too, where they must pass."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    postgresql_only = [item for item in items if item.get_closest_marker("postgresql")]
+    if postgresql_only:
+        config.hook.pytest_deselected(items=postgresql_only)
+        items[:] = [item for item in items if not item.get_closest_marker("postgresql")]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from reports import submission
-from reports.models import Draft, Report, ReportSubtype
+from reports.models import Draft, Report, ReportSubtype, StatusLink
 
 # Distinct plates, so that no report filed here is linked as another's duplicate.
 PLATES = (f"T{n:06d}" for n in itertools.count())
@@ -83,3 +83,8 @@ def file_parking(subtype: str = "parking-fire-hydrant", **details) -> submission
     return submission.file_report(
         draft, details=fields, answers={"vehicle-there-now": "yes"}, items=[], uploads=[], by=None
     )
+
+
+def status_link(report: Report) -> str:
+    """A fresh status-link token for the report, as each email and confirmation page mints one."""
+    return StatusLink.issue(report)

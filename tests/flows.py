@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.test import Client
 from django.urls import reverse
 
@@ -84,3 +86,11 @@ def file_report(client: Client, subtype_code: str, files=(), **overrides):
     response = fill_details(client, subtype_code, **overrides)
     assert response.status_code == 302, response.content.decode()[:4000]
     return send(client, files)
+
+
+def status_token(client: Client) -> str:
+    """The status link's token, read off the confirmation page as the resident reads it."""
+    page = client.get(reverse("report-submitted")).content.decode()
+    match = re.search(r"/status/([A-Za-z0-9_\-]{20,})/", page)
+    assert match, page[:2000]
+    return match[1]

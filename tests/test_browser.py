@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from reports.models import Draft, Report
+from reports.models import Report
 
 from . import samples
 from .conftest import backup_codes_device, past, require
-from .flows import file_report
+from .flows import file_report, status_token
 
 CHROMIUM = "/usr/bin/chromium"
 PHONE = {"width": 360, "height": 740}
@@ -23,7 +23,11 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def browser():
     require(Path(CHROMIUM).exists(), f"{CHROMIUM} is not installed (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        sync_api = None
+    require(sync_api is not None, "Playwright is not installed (pip install playwright)")
     # Playwright's sync API runs an event loop in this thread; the ORM checks below are plain sync code.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_api.sync_playwright() as playwright:
@@ -115,7 +119,7 @@ def test_a_report_taker_and_a_resident_work_a_report_to_approval(
     file_report(client, "theft-from-vehicle")
     backup_codes_device(report_taker, "abcd2345")
     report = Report.objects.get()
-    status_url = live_server.url + reverse("report-status", args=[Draft.objects.get().status_token])
+    status_url = live_server.url + reverse("report-status", args=[status_token(client)])
 
     desk = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     desk.goto(live_server.url + reverse("staff-login"))

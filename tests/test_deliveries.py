@@ -1,16 +1,20 @@
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from reports import outbox, tasks
 from reports.models import OutboxMessage, Report
 from traffic.models import DeliveryAttempt, TrafficEndpoint
 
-from .conftest import sign_in
+from .conftest import make_staff, sign_in
+from .factories import file_parking
 from .flows import file_report
 
 pytestmark = pytest.mark.django_db
@@ -183,3 +187,63 @@ def test_only_supervisors_may_retry(ticket, endpoint, traffic_agent):
 def test_it_links_dead_letters_from_the_supervisors_menu(catalog, supervisor, traffic_agent):
     assert PAGE in signed_in(supervisor).get(reverse("staff-home")).content.decode()
     assert PAGE not in signed_in(traffic_agent).get(reverse("staff-home")).content.decode()
+
+
+def test_it_links_a_disabled_endpoint_to_the_admin_for_administrators(endpoint, catalog, supervisor):
+    administrator = make_staff("cityadmin", "Administrators")
+    link = reverse("admin:traffic_trafficendpoint_change", args=[endpoint.pk])
+    assert link in signed_in(administrator).get(PAGE).content.decode()
+    assert link not in signed_in(supervisor).get(PAGE).content.decode()
+
+
+# --- What a receiver answers is not ours to show -------------------------------------------------------
+
+LEAKY_BODY = b"Traceback: db password=hunter2-s3cr3t token=sk_live_LEAKED0123456789"
+
+
+class LeakyReceiver(BaseHTTPRequestHandler):
+    """A dispatch system whose error page spills its secrets."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.send_response(500)
+        self.send_header("content-type", "text/plain")
+        self.send_header("content-length", str(len(LEAKY_BODY)))
+        self.end_headers()
+        self.wfile.write(LEAKY_BODY)
+
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture
+def leaky_endpoint(catalog, settings):
+    settings.TRAFFIC_HANDOFF = "webhook"
+    settings.TRAFFIC_ALLOW_PRIVATE_URLS = True  # the receiver is on loopback
+    server = ThreadingHTTPServer(("127.0.0.1", 0), LeakyReceiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield TrafficEndpoint.objects.create(
+            name="Leaky CAD",
+            url=f"http://127.0.0.1:{server.server_address[1]}/hooks",
+            secrets="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_it_records_a_receivers_answer_as_status_and_length_only(leaky_endpoint, supervisor):
+    report = file_parking().report
+    message = OutboxMessage.objects.get(report=report, kind=OutboxMessage.Kind.TRAFFIC_HANDOFF)
+
+    assert outbox.claim_and_run(message.pk, tasks.HANDLERS) == "retry"
+
+    attempt = DeliveryAttempt.objects.get(message=message)
+    message.refresh_from_db()
+    assert attempt.status_code == 500 and attempt.error == f"{len(LEAKY_BODY)}-byte body"
+    for recorded in (attempt.error, message.last_error):
+        assert "hunter2" not in recorded and "sk_live" not in recorded
+    html = signed_in(supervisor).get(PAGE).content.decode()
+    assert "500" in html and f"{len(LEAKY_BODY)}-byte body" in html
+    assert "hunter2" not in html and "sk_live" not in html and "Traceback" not in html

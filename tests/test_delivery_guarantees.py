@@ -103,6 +103,7 @@ class Workers:
             "DATABASE_URL": database_url(),
             "CELERY_BROKER_URL": broker_url or self.settings.CELERY_BROKER_URL,
             "TRAFFIC_HANDOFF": "webhook",
+            "TRAFFIC_ALLOW_PRIVATE_URLS": "true",  # the receiver is on loopback
             "OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
             "OUTBOX_STUCK_SECONDS": str(STUCK_SECONDS),
             "OUTBOX_RETRY_BASE_SECONDS": str(RETRY_BASE_SECONDS),
@@ -125,6 +126,7 @@ class Workers:
 @pytest.fixture
 def workers(transactional_db, catalog, settings, tmp_path):
     settings.TRAFFIC_HANDOFF = "webhook"
+    settings.TRAFFIC_ALLOW_PRIVATE_URLS = True
     settings.OUTBOX_LEASE_SECONDS = LEASE_SECONDS
     settings.OUTBOX_STUCK_SECONDS = STUCK_SECONDS
     settings.OUTBOX_RETRY_BASE_SECONDS = RETRY_BASE_SECONDS

@@ -11,14 +11,9 @@ from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from PIL import Image
 
-from reports.evidence import (
-    EvidenceRejected,
-    StoredUpload,
-    check_file_count,
-    discard,
-    sha256_of_stored,
-    store_upload,
-)
+from reports.evidence import StoredUpload, check_file_count, discard, sha256_of_stored, store_upload
+from reports.evidence_checks import EvidenceRejected, acts_by_itself
+from reports.evidence_copies import flattened, reduced_copy
 from tests import samples
 
 
@@ -55,6 +50,11 @@ def read(root: Path, name: str) -> bytes:
 
 def open_image(root: Path, name: str) -> Image.Image:
     return Image.open(io.BytesIO(read(root, name)))
+
+
+def mean_difference(one: Image.Image, other: Image.Image) -> float:
+    differences = [abs(a - b) for a, b in zip(one.tobytes(), other.convert(one.mode).tobytes(), strict=True)]
+    return sum(differences) / len(differences)
 
 
 def temporary_upload(name: str, data: bytes) -> TemporaryUploadedFile:
@@ -139,6 +139,21 @@ def test_it_turns_the_copies_the_way_the_camera_was_held(evidence_dir):
         assert display.size == (600, 800)
 
 
+@pytest.mark.parametrize(("name", "format"), [("portrait.png", "PNG"), ("portrait.webp", "WEBP")])
+def test_it_turns_other_formats_the_way_the_camera_was_held_too(evidence_dir, name, format):
+    exif = Image.Exif()
+    exif[samples.ORIENTATION] = 6
+    data = samples.encoded(samples.picture((800, 600)).convert("RGBA"), format, exif=exif, lossless=True)
+
+    stored = store_upload(samples.upload(name, data))
+
+    assert (stored.width, stored.height) == (600, 800)
+    expected = samples.picture((800, 600)).transpose(Image.Transpose.ROTATE_270)
+    with open_image(evidence_dir, stored.derived) as display:
+        assert display.size == (600, 800)
+        assert mean_difference(display, expected) < 3  # turned the right way, not the other
+
+
 def test_it_puts_transparent_pictures_on_white(evidence_dir):
     stored = store_upload(samples.upload("cut-out.png", samples.png_bytes(mode="RGBA")))
 
@@ -205,6 +220,7 @@ def pdf_without_end() -> bytes:
     return samples.pdf_bytes().replace(b"%%EOF", b"")
 
 
+ACTIVE_PDF = "scripts, actions or attached files"
 REJECTED = [
     ("notes.jpg", samples.text_as_jpg, "is not a photo or a PDF"),
     ("drawing.svg", samples.svg_bytes, "is not a photo or a PDF"),
@@ -215,6 +231,19 @@ REJECTED = [
     ("photo.png", markup_across_chunks, "web page code"),
     ("photo.png", png_with_junk_after_iend, "extra data after the end"),
     ("bomb.png", samples.bomb_png, "more pixels than we can process"),
+    ("photo.jpg", samples.jpeg_with_php, "web page code"),
+    ("photo.jpg", samples.jpeg_with_short_php_tag, "web page code"),
+    ("photo.jpg", samples.jpeg_with_zip, "extra data after the end"),
+    ("photo.jpg", lambda: samples.jpeg_with_camera_trailer(b"\x00" * 64), "extra data after the end"),
+    ("photo.png", samples.png_with_zip_chunk, "another file hidden inside it"),
+    ("photo.jpg", samples.jpeg_with_zip_as_camera_trailer, "another file hidden inside it"),
+    ("photo.jpg", lambda: samples.encoded(samples.picture((40, 30)), "JPEG", comment=b"%PDF-1.4"), "hidden"),
+    ("receipt.pdf", samples.pdf_with_script, ACTIVE_PDF),
+    ("receipt.pdf", lambda: samples.pdf_with_script(b"/J#61vaScript", b"/J#53"), ACTIVE_PDF),
+    ("receipt.pdf", samples.pdf_with_launch, ACTIVE_PDF),
+    ("receipt.pdf", samples.pdf_with_attachment, ACTIVE_PDF),
+    ("receipt.pdf", samples.pdf_with_page_action, ACTIVE_PDF),
+    ("receipt.pdf", lambda: samples.pdf_bytes() + samples.zip_bytes() + b"%%EOF\n", "hidden"),
     ("photo.jpg", samples.truncated_jpeg, "damaged or incomplete"),
     ("photo.png", samples.truncated_png, "damaged or incomplete"),
     ("photo.png", samples.png_missing_data, "damaged or incomplete"),
@@ -337,3 +366,84 @@ def test_it_notices_a_changed_original(evidence_dir):
         original.write(b"\x00")
 
     assert sha256_of_stored(stored.original) != stored.sha256
+
+
+@pytest.mark.parametrize(
+    "trailer",
+    [
+        samples.samsung_trailer,
+        samples.motion_photo_video,
+        samples.second_picture,
+    ],
+    ids=["samsung", "motion-photo", "second-picture"],
+)
+def test_it_takes_what_phones_store_after_the_picture(evidence_dir, trailer):
+    data = samples.jpeg_with_camera_trailer(trailer())
+
+    stored = store_upload(samples.upload("photo.jpg", data))
+
+    assert read(evidence_dir, stored.original) == data
+    assert (stored.width, stored.height) == (800, 600)
+
+
+@pytest.mark.parametrize(
+    ("pdf", "acts"),
+    [
+        (b"<< /S /J#61vaScript >>", True),
+        (b"<</S/#4A#61#76#61#53#63#72#69#70#74>>", True),  # every letter escaped, no spaces
+        (b"<< /J#53 (app.alert(1)) >>", True),
+        (b"<< /AA << /O 7 0 R >> >>", True),
+        (b"<< /AAPL 1 /JSON (x) /JavaScripts 2 >>", False),  # other names that start the same
+        (b"<< /Length 9 >>\nstream\n/AA /JS ()\nendstream", False),  # compressed data, by chance
+    ],
+)
+def test_it_reads_pdf_names_however_they_are_written(pdf, acts):
+    assert acts_by_itself(pdf) is acts
+
+
+def test_it_takes_a_pdf_that_only_opens_at_a_page(evidence_dir):
+    # /OpenAction alone (open at page 1, fit the width) is what office software writes.
+    data = samples.pdf_bytes(catalog=b"/OpenAction [3 0 R /FitH null] ")
+
+    assert store_upload(samples.upload("receipt.pdf", data)).content_type == "application/pdf"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 7, 8])
+def test_it_finds_no_code_in_large_random_photos(evidence_dir, seed):
+    # Compressed noise is as close to random bytes as a photo gets: each of these 3 MB has "<?=" by chance.
+    data = samples.big_jpeg_bytes(3_000_000, seed=seed)
+    assert b"<?=" in data
+
+    assert store_upload(samples.upload("noise.jpg", data)).size == len(data)
+
+
+def test_it_keeps_16_bit_grey_pictures_grey(evidence_dir):
+    grey = Image.linear_gradient("L").resize((400, 300)).convert("I").point(lambda value: value * 257)
+    stored = store_upload(samples.upload("scan.png", samples.encoded(grey.convert("I;16"), "PNG")))
+
+    with open_image(evidence_dir, stored.derived) as display:
+        assert 100 < display.getpixel((200, 150))[0] < 156  # the middle of the gradient, not clipped to white
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "P", "I;16"])
+def test_it_reduces_a_band_of_rows_at_a_time_exactly_as_the_whole_picture(mode):
+    picture = samples.picture((1000, 3001))  # 3,001 rows: the last band is short
+    if mode == "RGBA":
+        picture.putalpha(Image.linear_gradient("L").resize(picture.size))
+    if mode == "I;16":
+        picture = picture.convert("I").point(lambda value: value * 257)
+    picture = picture.convert(mode)
+
+    banded = reduced_copy(lambda top, bottom: picture.crop((0, top, 1000, bottom)), picture.size, 3)
+
+    assert banded.tobytes() == flattened(picture).reduce(3).tobytes()
+
+
+def test_it_reduces_a_large_png_without_changing_what_it_shows(evidence_dir):
+    # Reduced a band of rows at a time, then resized: the copy must match resizing the whole picture.
+    picture = samples.picture((4000, 3000))
+    stored = store_upload(samples.upload("big.png", samples.encoded(picture, "PNG", compress_level=1)))
+
+    with open_image(evidence_dir, stored.derived) as display:
+        assert display.size == (1600, 1200)
+        assert mean_difference(display, picture.resize((1600, 1200), Image.Resampling.LANCZOS)) < 3

@@ -22,11 +22,11 @@ from moto.server import ThreadedMotoServer
 
 from portal.settings import s3_evidence_storage
 from reports.evidence import evidence_storage
-from reports.models import Draft, Evidence, Report
+from reports.models import Evidence, Report
 
 from . import samples
 from .conftest import backup_codes_device, sign_in
-from .flows import file_report
+from .flows import file_report, status_token
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,7 +117,7 @@ def test_evidence_is_served_only_to_staff_who_passed_both_steps(
         )
     )
     report, item = Report.objects.get(), Evidence.objects.get()
-    token = Draft.objects.get().status_token
+    token = status_token(client)
     assert item.sha256 == hashlib.sha256(photo_bytes).hexdigest()
 
     if storage_kind["kind"] == "s3":

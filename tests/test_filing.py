@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pytest
@@ -9,7 +10,7 @@ from django.urls import reverse
 from reports.models import Draft, Evidence, OutboxMessage, Report, ReportEvent, StatusLink
 
 from . import samples
-from .flows import SAFE_ANSWERS, file_report, fill_details, pass_screen, send
+from .flows import SAFE_ANSWERS, file_report, fill_details, pass_screen, send, status_token
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +75,9 @@ def test_it_stops_at_every_eligibility_stop_and_saves_nothing(client, catalog, a
     assert response.status_code == 302
     assert response.url == reverse("report-stop", args=[reason])
     page = client.get(response.url).content.decode()
-    assert f"tel:{number}" in page
+    # The stop page's own call to action, not the footer's numbers that every page carries.
+    (button,) = re.findall(r"<a [^>]*data-call-to-action[^>]*>[^<]*</a>", page)
+    assert f'href="tel:{number}"' in button and button.endswith(f": {number}</a>")
     assert Draft.objects.count() == 0 and Report.objects.count() == 0
 
 
@@ -187,7 +190,7 @@ def test_it_shows_the_status_page_only_with_the_link(client, another_resident, c
         client, "damage-vehicle", files=[samples.upload("car.jpg", samples.jpeg_bytes(), "image/jpeg")]
     )
     report = Report.objects.get()
-    token = Draft.objects.get().status_token
+    token = status_token(client)
     page = another_resident.get(reverse("report-status", args=[token]))
     assert page.status_code == 200 and report.tracking_number in page.content.decode()
     evidence = report.evidence.get()
@@ -197,12 +200,14 @@ def test_it_shows_the_status_page_only_with_the_link(client, another_resident, c
     assert another_resident.get(f"/status/{report.pk}/").status_code == 404
     wrong = reverse("report-status-evidence", args=["x" * 32, evidence.public_id, "thumb"])
     assert another_resident.get(wrong).status_code == 404
-    assert StatusLink.objects.get().token_hash != token and len(token) >= 22
+    # Stored as its SHA-256, nothing reversible: the hash of this very token, and not the token.
+    stored = StatusLink.objects.get(report=report).token_hash
+    assert stored == hashlib.sha256(token.encode()).hexdigest() and token not in stored and len(token) >= 32
 
 
 def test_it_keeps_the_status_token_out_of_the_logs(client, catalog, caplog):
     file_report(client, "damage-vehicle")
-    token = Draft.objects.get().status_token
+    token = status_token(client)
     client.get(reverse("report-status", args=[token]))
     client.get(reverse("report-status", args=[token[:-2] + "zz"]))  # a 404 is logged with its path
     assert "/status/[redacted]" in caplog.text

@@ -42,7 +42,7 @@ from traffic.models import DeliveryAttempt, InboundUpdate, TrafficEndpoint
 
 from . import samples
 from .conftest import wait_for
-from .factories import file_parking
+from .factories import file_parking, status_link
 from .flows import file_report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -173,6 +173,12 @@ class LoopbackReceiver:
 # --- Fixtures and helpers ---------------------------------------------------------------------------------
 
 OLD_SECRET, NEW_SECRET = new_secret(), new_secret()
+
+
+@pytest.fixture(autouse=True)
+def loopback_endpoints_allowed(settings):
+    # The fake receiver listens on 127.0.0.1, which a real endpoint may not (TRAFFIC_ALLOW_PRIVATE_URLS).
+    settings.TRAFFIC_ALLOW_PRIVATE_URLS = True
 
 
 @pytest.fixture
@@ -350,7 +356,8 @@ def test_it_retries_a_server_error_with_the_same_webhook_id(endpoint, receiver, 
     assert first.status == status and second.status == 200
     assert first.webhook_id == second.webhook_id == f"handoff_{message.pk}"
     failed, delivered = DeliveryAttempt.objects.filter(message=message)
-    assert (failed.status_code, failed.error) == (status, f"refused with {status}")
+    # The receiver's answer is kept as its status and length, never its text.
+    assert (failed.status_code, failed.error) == (status, f"{len(f'refused with {status}')}-byte body")
     assert (delivered.status_code, delivered.error) == (200, "")
     assert failed.endpoint == endpoint and failed.webhook_id == f"handoff_{message.pk}"
     assert failed.started_at <= delivered.started_at and failed.latency_ms >= 0
@@ -408,6 +415,24 @@ def test_it_retries_when_nobody_listens(endpoint, receiver):
     message.refresh_from_db()
     assert message.state == "pending" and "no answer" in message.last_error
     assert not handed_off(report).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_it_refuses_at_delivery_an_endpoint_that_has_become_private(endpoint, receiver, settings, host):
+    # Saved when its name pointed elsewhere; the DNS answer changed since. Nothing is sent.
+    settings.TRAFFIC_ALLOW_PRIVATE_URLS = False
+    TrafficEndpoint.objects.filter(pk=endpoint.pk).update(url=f"http://{host}:{receiver.port}/hooks/311")
+    report = file_parking().report
+    message = handoffs(report).get()
+
+    assert outbox.claim_and_run(message.pk, tasks.HANDLERS) == "dead"
+
+    assert receiver.requests == []
+    attempt = message.attempts_made.get()
+    assert attempt.status_code is None and host in attempt.error and "private" in attempt.error
+    message.refresh_from_db()
+    assert "private" in message.last_error and not handed_off(report).exists()
 
 
 @pytest.mark.django_db
@@ -663,7 +688,8 @@ def ticket(endpoint) -> submission.Filed:
 
 @pytest.mark.django_db
 def test_it_moves_the_ticket_through_dispatch_to_resolved(client, ticket, endpoint):
-    number, status_page = ticket.report.tracking_number, reverse("report-status", args=[ticket.status_token])
+    number = ticket.report.tracking_number
+    status_page = reverse("report-status", args=[status_link(ticket.report)])
 
     response = post_update(client, update(number, "dispatched", unit="PE-14"))
     assert response.status_code == 200 and response.json() == {"result": "applied"}
@@ -689,13 +715,19 @@ def test_it_moves_the_ticket_through_dispatch_to_resolved(client, ticket, endpoi
     assert "A citation was issued" in client.get(status_page).content.decode()
 
 
+def unchanged(ticket) -> bool:
+    """The refused update left the ticket and the table of applied updates as they were."""
+    report = Report.objects.get(pk=ticket.report.pk)
+    events = report.events.exclude(kind=ReportEvent.Kind.FILED).exclude(kind=ReportEvent.Kind.HANDED_OFF)
+    return report.status == "submitted" and not events.exists() and not InboundUpdate.objects.exists()
+
+
 @pytest.mark.django_db
 def test_it_refuses_a_bad_signature(client, ticket):
     response = post_update(client, update(ticket.report.tracking_number, "dispatched"), secret=new_secret())
 
     assert response.status_code == 401
-    assert Report.objects.get(pk=ticket.report.pk).status == "submitted"
-    assert not InboundUpdate.objects.exists()
+    assert unchanged(ticket)
 
 
 @pytest.mark.django_db
@@ -707,6 +739,7 @@ def test_it_refuses_a_body_changed_after_signing(client, ticket):
     response = client.post(UPDATES_URL, data=tampered, content_type="application/json", headers=headers)
 
     assert response.status_code == 401
+    assert unchanged(ticket)
 
 
 @pytest.mark.django_db
@@ -717,7 +750,7 @@ def test_it_refuses_a_timestamp_more_than_five_minutes_off(client, ticket, minut
     response = post_update(client, update(ticket.report.tracking_number, "dispatched"), at=at)
 
     assert response.status_code == 401
-    assert Report.objects.get(pk=ticket.report.pk).status == "submitted"
+    assert unchanged(ticket)
 
 
 @pytest.mark.django_db
@@ -727,6 +760,7 @@ def test_it_refuses_updates_signed_for_a_disabled_endpoint(client, ticket, endpo
     response = post_update(client, update(ticket.report.tracking_number, "dispatched"))
 
     assert response.status_code == 401
+    assert unchanged(ticket)
 
 
 @pytest.mark.django_db
@@ -743,6 +777,7 @@ def test_it_answers_404_for_a_report_that_is_not_parking(client, ticket):
     damage = Report.objects.get(report_type__form="damage")
 
     assert post_update(client, update(damage.tracking_number, "dispatched")).status_code == 404
+    assert Report.objects.get(pk=damage.pk).status == "submitted" and not InboundUpdate.objects.exists()
 
 
 @pytest.mark.django_db

@@ -65,9 +65,16 @@ def test_it_files_with_a_key_from_the_admin_and_refuses_it_once_revoked(admin_cl
 def test_it_never_deletes_a_client(admin_client, catalog):
     issue_in_admin(admin_client)
 
-    response = admin_client.get(reverse("admin:open311_apiclient_delete", args=[ApiClient.objects.get().pk]))
+    issued = ApiClient.objects.get()
+    url = reverse("admin:open311_apiclient_delete", args=[issued.pk])
 
-    assert response.status_code == 403
+    assert admin_client.get(url).status_code == 403
+    assert admin_client.post(url, {"post": "yes"}).status_code == 403
+    changelist = reverse("admin:open311_apiclient_changelist")
+    admin_client.post(
+        changelist, {"action": "delete_selected", "_selected_action": [issued.pk], "post": "yes"}
+    )
+    assert ApiClient.objects.filter(pk=issued.pk).exists()  # still there, whatever was tried
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -123,6 +123,29 @@ def test_it_sweeps_only_what_is_stuck(client, catalog, settings):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("state", [OutboxMessage.State.DONE, OutboxMessage.State.DEAD])
+def test_it_never_claims_work_that_is_finished(client, catalog, state):
+    file_report(client, "damage-other")
+    message = OutboxMessage.objects.get()
+    OutboxMessage.objects.filter(pk=message.pk).update(state=state, claimed_until=None)
+
+    assert outbox.claim(message.pk) is None
+    assert outbox.claim_and_run(message.pk, tasks.HANDLERS) == "skipped"
+    assert mail.outbox == [] and OutboxMessage.objects.get().attempts == 0
+
+
+@pytest.mark.django_db
+def test_it_never_claims_work_another_worker_holds(client, catalog):
+    file_report(client, "damage-other")
+    message = OutboxMessage.objects.get()
+
+    assert outbox.claim(message.pk) is not None
+    assert outbox.claim(message.pk) is None  # the lease is not over
+    assert outbox.claim_and_run(message.pk, tasks.HANDLERS) == "skipped"
+    assert mail.outbox == [] and OutboxMessage.objects.get().attempts == 1
+
+
+@pytest.mark.django_db
 def test_it_renders_the_confirmation_in_the_residents_language(client, catalog):
     client.cookies["django_language"] = "es"
     file_report(client, "parking-fire-hydrant")

@@ -19,9 +19,10 @@ from django.urls import reverse
 from django_ratelimit.core import get_usage
 
 from portal.settings import cache_from_url
-from reports.models import Draft
+from reports.models import Draft, Report
 
 from .conftest import require
+from .factories import status_link
 from .flows import SAFE_ANSWERS, details_for, file_report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -161,7 +162,7 @@ class StatusReply:
     def prepare(self, browser, headers):
         if not Draft.objects.exists():
             assert file_report(Client(REMOTE_ADDR="192.0.2.99"), "theft-other").status_code == 302
-        self.token = Draft.objects.get().status_token
+        self.token = status_link(Report.objects.get())
 
     def send(self, browser, headers):
         url = reverse("report-status-reply", args=[self.token])

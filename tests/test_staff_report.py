@@ -9,12 +9,12 @@ from django.urls import reverse
 
 from reports import outbox, tasks
 from reports.evidence import evidence_storage
-from reports.models import Draft, Evidence, OutboxMessage, Report, ReportEvent
+from reports.models import Evidence, OutboxMessage, Report, ReportEvent
 from reports.statuses import Status
 
 from . import samples
 from .conftest import past, sign_in
-from .flows import SAFE_ANSWERS, file_report
+from .flows import SAFE_ANSWERS, file_report, status_token
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +98,8 @@ def test_it_records_every_download_of_an_original(theft, report_taker):
     )
     body = b"".join(response.streaming_content)
     assert hashlib.sha256(body).hexdigest() == evidence.sha256
-    assert "attachment" in response["Content-Disposition"] and "window.jpg" in response["Content-Disposition"]
+    disposition = response["Content-Disposition"]
+    assert "attachment" in disposition and f"{theft.tracking_number}-1.jpg" in disposition
     logged = ReportEvent.objects.get(report=theft, kind=ReportEvent.Kind.EVIDENCE_VIEWED)
     assert logged.actor == report_taker and logged.data["action"] == "download"
 
@@ -126,7 +127,7 @@ def test_it_emails_the_approved_report_with_its_pdf(theft, report_taker):
 
 
 def test_it_lets_the_resident_reply_with_a_photo_and_download_the_pdf(client, theft, report_taker):
-    token = Draft.objects.get().status_token
+    token = status_token(client)
     status_url = reverse("report-status", args=[token])
     assert "Send my answer" not in client.get(status_url).content.decode()
     act(signed_in(report_taker), theft, "request-info", note="Please send a photo of the damage.")
@@ -149,7 +150,7 @@ def test_it_lets_the_resident_reply_with_a_photo_and_download_the_pdf(client, th
 
 
 def test_it_keeps_a_bad_reply_file_from_half_saving(client, theft, report_taker):
-    token = Draft.objects.get().status_token
+    token = status_token(client)
     act(signed_in(report_taker), theft, "request-info", note="Receipt please.")
     bad = samples.upload("receipt.jpg", samples.text_as_jpg(), "image/jpeg")
     response = client.post(

@@ -8,12 +8,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reports import workflow
-from reports.models import Draft, OutboxMessage, Outcome, Report, ReportEvent
+from reports.models import OutboxMessage, Outcome, Report, ReportEvent
 from reports.statuses import Status
 
 from . import samples
 from .conftest import sign_in
-from .flows import file_report
+from .flows import file_report, status_token
 
 pytestmark = pytest.mark.django_db
 
@@ -256,7 +256,7 @@ def test_a_report_taker_cannot_act_on_tickets(catalog, report_taker):
 def test_it_shows_each_move_on_the_residents_status_page(client, catalog, traffic_agent):
     file_report(client, "parking-blocked-driveway", vehicle_plate="RSD111")
     ticket = Report.objects.get()
-    status_url = reverse("report-status", args=[Draft.objects.get().status_token])
+    status_url = reverse("report-status", args=[status_token(client)])
     agent = signed_in(traffic_agent)
 
     act(agent, ticket, "dispatch", unit="PE-14")

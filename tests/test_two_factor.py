@@ -16,8 +16,6 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from reports.models import Draft
-
 from .conftest import backup_codes_device, sign_in
 from .test_permissions import STAFF, cases, reports, staff_url_names  # noqa: F401 (reports: the fixture)
 
@@ -185,6 +183,26 @@ def test_someone_who_came_in_with_a_backup_code_may_set_up_an_app(report_taker):
     assert browser.get(ENROL_PAGE).status_code == 200
 
 
+def test_used_up_backup_codes_do_not_reopen_enrolment(report_taker):
+    backup_codes_device(report_taker)  # enrolled once; every code since used, and no app
+    browser = password_only(report_taker)
+    assert browser.get(ENROL_PAGE)["Location"].startswith(CODE_PAGE)
+    assert browser.post(ENROL_PAGE, {"code": "123456"})["Location"].startswith(CODE_PAGE)
+    page = browser.get(CODE_PAGE, {"next": "/staff/"})
+    assert page.status_code == 200 and "You have used all your backup codes" in page.content.decode()
+    assert not TOTPDevice.objects.filter(user=report_taker).exists()
+    assert browser.get(reverse("staff-home"))["Location"].startswith(CODE_PAGE)
+
+
+def test_an_administrators_reset_lets_the_person_enrol_again(catalog, admin_client, report_taker):
+    TOTPDevice.objects.create(user=report_taker, name="Authenticator app", confirmed=True)
+    codes = backup_codes_device(report_taker)  # lost the phone, and the codes are used up
+    lost = TOTPDevice.objects.get(user=report_taker)
+    for name, device in (("otp_totp_totpdevice", lost), ("otp_static_staticdevice", codes)):
+        admin_client.post(reverse(f"admin:{name}_delete", args=[device.pk]), {"post": "yes"})
+    assert password_only(report_taker).get(CODE_PAGE)["Location"].startswith(ENROL_PAGE)
+
+
 # --- Where the code page sends people ----------------------------------------------------------------
 
 
@@ -262,10 +280,10 @@ def test_an_administrator_resets_a_lost_device_in_the_admin(catalog, admin_clien
 
 
 def test_residents_and_their_status_link_are_never_asked_for_a_code(client, catalog, report_taker):
-    from .flows import file_report
+    from .flows import file_report, status_token
 
     assert file_report(client, "theft-other").status_code == 302
-    token = Draft.objects.get().status_token
+    token = status_token(client)
     staff_browser = password_only(report_taker)  # a half-signed-in staff member browsing the public site
     for browser in (client, Client(), staff_browser):
         for url in (reverse("home"), reverse("report-start"), reverse("report-status", args=[token])):

@@ -8,10 +8,13 @@ keys. webhook-id is also the idempotency key: a redelivery carries the same id.
 from __future__ import annotations
 
 import binascii
+import ipaddress
 import json
+import socket
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -26,6 +29,8 @@ CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 30
 RETRY_STATUSES = {408, 429}
 PHOTO_SALT = "traffic-photo"
+# Enough to tell an empty answer from an error page; the rest is not read.
+BODY_BYTES_COUNTED = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,7 @@ class DeliveryResult:
     status_code: int | None
     latency_ms: int
     error: str = ""
+    refused: bool = False  # we did not connect: the address is not one we deliver to
 
     @property
     def delivered(self) -> bool:
@@ -42,7 +48,7 @@ class DeliveryResult:
     def worth_retrying(self) -> bool:
         # Timeouts, refused connections, 5xx, 408 and 429 may pass later; any other 4xx will not.
         code = self.status_code
-        return code is None or code >= 500 or code in RETRY_STATUSES
+        return not self.refused and (code is None or code >= 500 or code in RETRY_STATUSES)
 
     @property
     def endpoint_gone(self) -> bool:
@@ -111,18 +117,74 @@ def post(url: str, message_id: str, body: str, secrets: list[str]) -> DeliveryRe
     """The one outbound call. Never raises: every outcome is a result to record."""
     started = time.monotonic()
     try:
-        response = requests.post(
+        # Checked again at each delivery: the name's DNS answer may have changed since the admin saved it.
+        reason = refused_address(urlsplit(url).hostname or "")
+    except (OSError, UnicodeError) as exc:
+        return DeliveryResult(None, elapsed_ms(started), f"ConnectionError: cannot resolve the host ({exc})")
+    if reason:
+        return DeliveryResult(None, elapsed_ms(started), f"Refused: {reason}", refused=True)
+    try:
+        # A redirect is not followed: it could lead anywhere, a private address included.
+        with requests.post(
             url,
             data=body.encode(),
             headers=signature_headers(message_id, body, secrets),
             timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
             allow_redirects=False,
-        )
+            stream=True,
+        ) as response:
+            size = body_size(response)
     except requests.RequestException as exc:
         return DeliveryResult(None, elapsed_ms(started), f"{type(exc).__name__}: {exc}"[:500])
-    return DeliveryResult(
-        response.status_code, elapsed_ms(started), "" if response.ok else response.text[:500]
+    # Only the answer's length is kept: its text may hold the receiver's own secrets, and supervisors read
+    # what is recorded here.
+    return DeliveryResult(response.status_code, elapsed_ms(started), "" if response.ok else size)
+
+
+def body_size(response: requests.Response) -> str:
+    counted = 0
+    for chunk in response.iter_content(chunk_size=8192):
+        counted += len(chunk)
+        if counted >= BODY_BYTES_COUNTED:
+            return f"{BODY_BYTES_COUNTED}-byte body or more"
+    return f"{counted}-byte body"
+
+
+def refused_address(host: str) -> str:
+    """Why `host` is not one we deliver to (it is, or resolves to, a non-public address); "" if it is.
+
+    Raises OSError when the name does not resolve."""
+    if settings.TRAFFIC_ALLOW_PRIVATE_URLS:
+        return ""
+    for address in addresses_of(host):
+        if not is_public(address):
+            return f"{host} is {address}, a private, loopback or reserved address"
+    return ""
+
+
+def addresses_of(host: str) -> list[str]:
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass
+    answers = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    # Drop an IPv6 zone ("fe80::1%eth0"): ip_address() does not read it.
+    return [answer[4][0].split("%")[0] for answer in answers]
+
+
+def is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 reaches 127.0.0.1
+    blocked = (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
     )
+    return ip.is_global and not blocked
 
 
 def elapsed_ms(started: float) -> int:

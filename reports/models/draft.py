@@ -30,9 +30,6 @@ class Draft(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     report = models.OneToOneField(Report, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    # Kept only so the confirmation page can show the link again after a resent submit; purged
-    # with the draft.
-    status_token = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

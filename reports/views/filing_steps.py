@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from reports import display, drafts, forms, queries, submission
-from reports.models import Channel, ReportType
+from reports.models import Channel, ReportType, StatusLink
 from reports.stops import STOP_PAGES
 
 STEPS = ("start", "eligibility", "stop", "details", "review", "submitted")
@@ -143,9 +143,9 @@ def details(request, flow=RESIDENT):
     if request.method == "POST":
         data = request.POST.copy()
         if "add_item" in data:
-            data["items-TOTAL_FORMS"] = str(int(data.get("items-TOTAL_FORMS") or 1) + 1)
-        drafts.save_details(draft, data)
+            data["items-TOTAL_FORMS"] = str(forms.item_count(data.get("items-TOTAL_FORMS")) + 1)
         details_form, items = details_forms(draft, data)
+        drafts.save_details(draft, data, forms.field_names(details_form, items))
         if "add_item" not in data and forms_valid(details_form, items):
             return redirect(flow.urls["review"])
     elif draft.details:
@@ -198,7 +198,10 @@ def submitted(request, flow=RESIDENT):
     draft = drafts.current(request.session, slot=flow.prefix)
     if draft is None or not draft.report_id:
         return redirect(flow.urls["start"])
-    status_url = request.build_absolute_uri(reverse("report-status", args=[draft.status_token]))
+    # A link of its own for each showing: the token is never stored in plain text, so the first one
+    # cannot be shown again.
+    token = StatusLink.issue(draft.report)
+    status_url = request.build_absolute_uri(reverse("report-status", args=[token]))
     return page(request, flow, "submitted.html", {"report": draft.report, "status_url": status_url})
 
 

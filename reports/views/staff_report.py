@@ -138,11 +138,15 @@ def evidence_file(request, tracking_number, public_id, variant):
         raise Http404
     if variant == "original":
         workflow.record_evidence_access(item, by=request.user, action="download")
+        # Named by us, never by the resident: "invoice.html" or a name that reads backwards would
+        # otherwise reach the staff member's disk and open as something else.
+        position = queries.evidence_position(item)
+        filename, content_type = evidence.download_name(report.tracking_number, position, item.content_type)
         response = FileResponse(
             evidence.open_stored(item.original.name),
             as_attachment=True,
-            filename=item.original_name,
-            content_type=item.content_type,
+            filename=filename,
+            content_type=content_type,
         )
     else:
         name = {"thumb": item.thumbnail.name, "view": item.derived.name}.get(variant)

@@ -5,6 +5,7 @@ signed-in session that has not passed this step here, with the page it wanted as
 """
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import path, reverse
@@ -38,6 +39,14 @@ def verify(request):
         return redirect(goal)
     if second_factor.needs_enrolment(request.user):
         return redirect(with_next("staff-2fa-enrol", goal))
+    if second_factor.out_of_codes(request.user):
+        messages.error(
+            request,
+            _(
+                "You have used all your backup codes and have no authenticator app. Ask an administrator "
+                "to reset your second factor; you will set up a new app at your next sign-in."
+            ),
+        )
     form = staff_forms.CodeForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         if second_factor.verify(request, form.cleaned_data["code"]):
