@@ -1,20 +1,43 @@
-"""API clients: issued and revoked here. A new key is shown once, on the page that answers the "Save"."""
+"""API clients: issued, revoked and given a callback URL here. A new key is shown once, on the page that
+answers the "Save". Filings, comments and callback attempts are read-only records."""
 
 from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from .models import ApiClient, ApiFiling
+from reports.admin import ReadOnlyAdmin
+from traffic.forms import secret_hint
+
+from .forms import ApiClientForm
+from .models import ApiClient, ApiFiling, ApiUpdate, CallbackAttempt
 
 
 @admin.register(ApiClient)
 class ApiClientAdmin(admin.ModelAdmin):
-    list_display = ("name", "contact_email", "key_prefix", "created_at", "revoked_at")
+    form = ApiClientForm
+    list_display = ("name", "contact_email", "key_prefix", "callback_url", "created_at", "revoked_at")
     list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
     search_fields = ("name", "contact_email", "key_prefix")
-    fields = ("name", "contact_email", "key_prefix", "created_at", "revoked_at")
-    readonly_fields = ("key_prefix", "created_at", "revoked_at")
+    # Never the secrets themselves: a hint of each, and a field to add one.
+    fields = (
+        "name",
+        "contact_email",
+        "key_prefix",
+        "created_at",
+        "revoked_at",
+        "callback_url",
+        "callback_secrets_in_use",
+        "new_callback_secret",
+        "remove_callback_secrets",
+        "callback_disabled_reason",
+    )
+    readonly_fields = ("key_prefix", "created_at", "revoked_at", "callback_secrets_in_use")
     actions = ["revoke_keys"]
+
+    @admin.display(description="Callback secrets")
+    def callback_secrets_in_use(self, client: ApiClient) -> str:
+        secrets = client.callback_secret_list() if client.pk else []
+        return ", ".join(secret_hint(secret) for secret in secrets) or "none"
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -48,16 +71,21 @@ class ApiClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiFiling)
-class ApiFilingAdmin(admin.ModelAdmin):
-    list_display = ("report", "client", "created_at", "media_url")
+class ApiFilingAdmin(ReadOnlyAdmin):
+    list_display = ("report", "client", "created_at", "media_urls")
     list_filter = ("client",)
     search_fields = ("report__tracking_number",)
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+@admin.register(ApiUpdate)
+class ApiUpdateAdmin(ReadOnlyAdmin):
+    list_display = ("update_id", "report", "client", "status", "created_at")
+    list_filter = ("client",)
+    search_fields = ("update_id", "report__tracking_number")
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+
+@admin.register(CallbackAttempt)
+class CallbackAttemptAdmin(ReadOnlyAdmin):
+    list_display = ("webhook_id", "client", "started_at", "status_code", "latency_ms", "error")
+    list_filter = ("client", "status_code")
+    search_fields = ("webhook_id",)

@@ -19,9 +19,15 @@ from reports import forms
 from reports.models import ReportSubtype, ReportType
 from reports.stops import STOP_PAGES
 
+from . import privacy
 from .formats import bad_request, not_found
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+UPDATES_SPECIFICATION = (
+    "https://github.com/mysociety/fixmystreet/wiki/Open311-FMS---Proposed-differences-to-Open311"
+)
+CALLBACKS_SPECIFICATION = "https://www.standardwebhooks.com/"
+OPENAPI_SPECIFICATION = "https://spec.openapis.org/oas/v3.1.0"
 # When this API last changed in a way clients should notice; bump it with such a change.
 CHANGESET = "2026-11-21T00:00:00-06:00"
 SERVICE_CODE = re.compile(r"[-a-zA-Z0-9_]{1,50}")
@@ -91,8 +97,8 @@ def unknown_codes(codes: list[str]) -> list[str]:
 # --- What the API says about them ----------------------------------------------------------------
 
 
-def discovery() -> dict:
-    services_url = reverse("open311-services", kwargs={"fmt": "xml"})
+def discovery(site_url: str) -> dict:
+    base = site_url + reverse("open311-services", kwargs={"fmt": "xml"}).rsplit("/", 1)[0]
     return {
         "changeset": CHANGESET,
         "contact": getattr(settings, "OPEN311_CONTACT", "")
@@ -102,11 +108,34 @@ def discovery() -> dict:
         "endpoints": [
             {
                 "specification": SPECIFICATION,
-                "url": settings.SITE_URL + services_url.rsplit("/", 1)[0],
+                "url": base,
                 "changeset": CHANGESET,
                 "type": "production",
                 "formats": ["text/xml", "application/json"],
             }
+        ],
+        # What this server does beyond GeoReport v2; clients that do not know the element ignore it.
+        "extensions": [
+            {
+                "name": "servicerequestupdates",
+                "specification": UPDATES_SPECIFICATION,
+                "url": f"{base}/servicerequestupdates",
+                "description": "GET: status changes. POST: a comment on a request the client filed.",
+            },
+            {
+                "name": "callbacks",
+                "specification": CALLBACKS_SPECIFICATION,
+                "url": f"{base}/openapi.json#/webhooks/serviceRequestUpdated",
+                "description": "Each status change of a request the client filed, posted signed to the "
+                "client's callback URL (set by the city on request). Payload: the webhooks section "
+                "of the OpenAPI description.",
+            },
+            {
+                "name": "openapi",
+                "specification": OPENAPI_SPECIFICATION,
+                "url": f"{base}/openapi.json",
+                "description": "OpenAPI 3.1: every call in both formats, the errors and the extensions.",
+            },
         ],
     }
 
@@ -119,7 +148,7 @@ def service_row(subtype: ReportSubtype) -> dict:
         # Every service has attributes: at least the eligibility questions.
         "metadata": True,
         "type": "realtime",
-        "keywords": subtype.keywords,
+        "keywords": privacy.service_keywords(subtype),
         "group": str(subtype.report_type.name),
     }
 

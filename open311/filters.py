@@ -21,6 +21,8 @@ MAX_LIST = 1000
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
 STATUSES = ("open", "closed")
 TRACKING_NUMBER = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}")
+# W3C date formats with reduced precision (a year, or a year and a month) stand for their first moment.
+YEAR_OR_MONTH = re.compile(r"([0-9]{4})(?:-([0-9]{2}))?")
 
 
 @dataclass(frozen=True)
@@ -118,12 +120,16 @@ def moment(params: QueryDict, name: str, problems: Problems) -> datetime | None:
         return None
     parsed = parse_moment(raw)
     if parsed is None:
-        problems.append(f"{name}: Use an ISO 8601 date and time, for example 2025-11-21T00:00:00-06:00.")
+        problems.append(
+            f"{name}: Use a W3C (ISO 8601) date, such as 2025-11, 2025-11-21 or 2025-11-21T00:00:00-06:00."
+        )
     return parsed
 
 
 def parse_moment(raw: str) -> datetime | None:
-    """ISO 8601; a time without a zone is read in the city's."""
+    """ISO 8601 as the W3C profile has it; a time without a zone is read in the city's."""
+    if reduced := YEAR_OR_MONTH.fullmatch(raw):
+        raw = f"{reduced[1]}-{reduced[2] or '01'}-01"
     try:
         parsed = datetime.fromisoformat(raw)
     except ValueError:

@@ -22,6 +22,7 @@ ITEM_TAGS = {
     "values": "value",
     "endpoints": "endpoint",
     "formats": "format",
+    "extensions": "extension",
 }
 
 # Characters XML 1.0 cannot carry at all, not even escaped; one in a text would make the whole document

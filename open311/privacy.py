@@ -1,25 +1,34 @@
 """The public face of a report: the one place that decides what anyone outside may see of it.
 
-Only reports of a catalog entry marked public have one (never theft or damage). What they show is chosen
-here field by field: nothing the resident typed (description, names, email, phone, plate, items, notes)
-and no event's note, which can be a staff message or a resident's reply. The place is rounded to the
-block; a photo only as the derived copy, which carries no location metadata.
+Only reports of a catalog entry marked public have one (never theft or damage), and their services are
+listed without the `private` keyword that FixMyStreet reads. The one exception is the client that filed a
+report: with its own key it may follow its own filing, whatever the type, through the same fields. What
+they show is chosen here field by field: nothing the resident typed (description, names, email, phone,
+plate, items, notes) and no event's note, which can be a staff message or a resident's reply. The place is
+rounded to the block; a photo only as the derived copy of a public report, which carries no location
+metadata.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from reports.models import Evidence, Report, ReportEvent
+from reports.models import Evidence, Report, ReportEvent, ReportSubtype
+from reports.places import block_of
 from reports.statuses import OPEN_STATUSES, Status
 
+if TYPE_CHECKING:
+    from .models import ApiClient
+
 COORDINATE_DECIMALS = 3  # about 110 m north-south: a block, not a house
+# FixMyStreet keeps a category whose service has this keyword off its public map and lists.
+PRIVATE_KEYWORD = "private"
 
 # FixMyStreet's update statuses, for clients that follow reports through servicerequestupdates.
 UPDATE_STATUSES = {
@@ -36,17 +45,6 @@ UPDATE_STATUSES = {
     Status.REFERRED: "not_councils_responsibility",
 }
 
-STREET_TYPES = {
-    "st", "street", "ave", "av", "avenue", "rd", "road", "blvd", "boulevard", "dr", "drive", "ln", "lane",
-    "pkwy", "parkway", "way", "pl", "place", "ct", "court", "ter", "terrace", "cir", "circle", "hwy",
-    "highway", "mall", "trl", "trail", "sq", "square", "plz", "plaza", "row", "aly", "alley", "xing",
-    "crossing", "pass", "path", "walk",
-}  # fmt: skip
-STREET_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9.'-]{0,24}")
-HOUSE_NUMBER = re.compile(r"(\d{1,6})[A-Za-z]?(?:-\d{1,6}[A-Za-z]?)?")
-UNIT = re.compile(r"\s+(?:apt|apartment|unit|ste|suite|fl|floor|rm|room|bldg|lot|space)\b.*$", re.I)
-CROSSING = re.compile(r"\s+(?:&|and|at)\s+|\s*[&/]\s*", re.I)
-
 
 class NotPublic(Exception):
     """Asked for the public face of a report that has none: a bug in the caller, never shown."""
@@ -57,6 +55,30 @@ class NotPublic(Exception):
 
 def public_reports() -> QuerySet[Report]:
     return Report.objects.filter(report_type__is_public=True)
+
+
+def visible_reports(client: ApiClient | None) -> QuerySet[Report]:
+    """Public reports; with a client's key, also the reports that client filed itself."""
+    shown = Q(report_type__is_public=True)
+    if client is not None:
+        shown |= Q(api_filing__client=client)
+    return Report.objects.filter(shown)
+
+
+def is_visible(report: Report, client: ApiClient | None) -> bool:
+    if report.report_type.is_public:
+        return True
+    filing = getattr(report, "api_filing", None) if client is not None else None
+    return filing is not None and filing.client_id == client.pk
+
+
+def service_keywords(subtype: ReportSubtype) -> str:
+    """The catalog's keywords, comma separated; a service whose reports are never public says `private`
+    first (FixMyStreet splits on the bare comma, so no spaces around it)."""
+    words = [word.strip() for word in subtype.keywords.split(",") if word.strip()]
+    if not subtype.report_type.is_public:
+        words = [PRIVATE_KEYWORD, *(word for word in words if word.lower() != PRIVATE_KEYWORD)]
+    return ",".join(words)
 
 
 def public_images(evidence: QuerySet[Evidence]) -> QuerySet[Evidence]:
@@ -75,8 +97,9 @@ def public_status_events(events: QuerySet[ReportEvent]) -> QuerySet[ReportEvent]
 # --- The representations ------------------------------------------------------------------------------
 
 
-def public_request(report: Report) -> dict:
-    check_public(report)
+def public_request(report: Report, client: ApiClient | None = None) -> dict:
+    """The same fields for everyone; `client` only lets the filing client see its own private report."""
+    check_visible(report, client)
     return {
         "service_request_id": report.tracking_number,
         "status": "open" if report.status in OPEN_STATUSES else "closed",
@@ -93,8 +116,8 @@ def public_request(report: Report) -> dict:
     }
 
 
-def public_update(event: ReportEvent) -> dict:
-    check_public(event.report)
+def public_update(event: ReportEvent, client: ApiClient | None = None) -> dict:
+    check_visible(event.report, client)
     return {
         "update_id": str(event.pk),
         "service_request_id": event.report.tracking_number,
@@ -106,8 +129,13 @@ def public_update(event: ReportEvent) -> dict:
     }
 
 
-def check_public(report: Report) -> None:
-    if not report.report_type.is_public:
+def is_followed_change(event: ReportEvent) -> bool:
+    """A status change the clients following the report hear of (the filter of public_status_events)."""
+    return event.is_public and bool(event.to_status)
+
+
+def check_visible(report: Report, client: ApiClient | None) -> None:
+    if not is_visible(report, client):
         raise NotPublic(report.pk)
 
 
@@ -119,6 +147,8 @@ def last_public_change(report: Report) -> datetime:
 
 
 def media_url(report: Report) -> str | None:
+    if not report.report_type.is_public:
+        return None  # a client following its own private filing sees no photo of it
     images = getattr(report, "public_images", None)
     if images is None:
         images = list(public_images(report.evidence.all())[:1])
@@ -133,31 +163,3 @@ def iso(moment: datetime) -> str:
 
 def rounded(value: float | None) -> float | None:
     return None if value is None else round(value, COORDINATE_DECIMALS)
-
-
-# --- The address, to the block ------------------------------------------------------------------------
-
-
-def block_of(address: str) -> str:
-    """The address to its block ("3500 block of Bryant Ave S"); an intersection stays as it is.
-
-    Anything that does not read as a street address or an intersection is left out: free text can hold
-    a name or a description.
-    """
-    first = UNIT.sub("", re.split(r"[,;#(\n]", address, maxsplit=1)[0]).strip()
-    words = first.split()
-    if words and HOUSE_NUMBER.fullmatch(words[0]) and is_street(words[1:]):
-        number = int(HOUSE_NUMBER.fullmatch(words[0])[1])
-        return f"{number // 100 * 100} block of {' '.join(words[1:])}"
-    streets = [part.split() for part in CROSSING.split(first)]
-    if len(streets) == 2 and all(is_street(street) and not street[0].isdigit() for street in streets):
-        return " & ".join(" ".join(street) for street in streets)
-    return ""
-
-
-def is_street(words: list[str]) -> bool:
-    return (
-        0 < len(words) <= 6
-        and all(STREET_WORD.fullmatch(word) for word in words)
-        and any(word.rstrip(".").lower() in STREET_TYPES for word in words)
-    )

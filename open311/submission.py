@@ -6,19 +6,19 @@ boundary, the value cap and the catalog's required questions are literally the o
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
-from reports import forms
+from reports import evidence, forms
 from reports import submission as reports_submission
+from reports.evidence import StoredUpload
 from reports.models import Channel, Draft, Report, ReportSubtype, ReportType
 from reports.stops import STOP_PAGES
 
-from . import catalog
+from . import catalog, media
 from .catalog import Attribute
 from .filters import parse_moment
 from .formats import bad_request
@@ -34,7 +34,7 @@ PARAMETERS = {
     "contact_phone": "phone",
     "description": "description",
 }
-RECORDED = {"media_url": 500, "device_id": 100, "account_id": 100, "address_id": 100}
+RECORDED = {"device_id": 100, "account_id": 100, "address_id": 100}
 NO_LOCATION = "location: Give lat and long, address_string or address_id."
 
 
@@ -61,7 +61,7 @@ class Checked:
         return self.items.items() if self.items is not None else []
 
 
-def file_request(params: QueryDict, *, client: ApiClient, language: str) -> dict:
+def file_request(params: QueryDict, *, files: list[UploadedFile], client: ApiClient, language: str) -> dict:
     subtype = catalog.find_service(params.get("service_code"))
     attributes = catalog.attributes(subtype)
     checked = Checked(form_data(params, subtype, attributes), subtype)
@@ -70,7 +70,13 @@ def file_request(params: QueryDict, *, client: ApiClient, language: str) -> dict
     problems = parameter_problems(params) + form_problems(checked, attributes, has_location(params))
     if problems or not checked.valid:
         raise bad_request(*(problems or ["The request could not be checked."]))
-    report = save(checked, subtype, params, client=client, language=language)
+    # Stored only once everything else is right, and gone again if the filing fails.
+    uploads = media.store_photos(files)
+    try:
+        report = save(checked, subtype, params, uploads, client=client, language=language)
+    except BaseException:
+        evidence.discard(uploads)
+        raise
     return {
         "service_request_id": report.tracking_number,
         "service_notice": f"Received. {report.queue.description}".strip(),
@@ -80,7 +86,13 @@ def file_request(params: QueryDict, *, client: ApiClient, language: str) -> dict
 
 @transaction.atomic
 def save(
-    checked: Checked, subtype: ReportSubtype, params: QueryDict, *, client: ApiClient, language: str
+    checked: Checked,
+    subtype: ReportSubtype,
+    params: QueryDict,
+    uploads: list[StoredUpload],
+    *,
+    client: ApiClient,
+    language: str,
 ) -> Report:
     draft = Draft.objects.create(
         channel=Channel.API,
@@ -94,11 +106,14 @@ def save(
         details=checked.details.cleaned_data,
         answers=checked.details.answers(),
         items=checked.item_rows(),
-        uploads=[],
+        uploads=uploads,
         by=None,
     )
     ApiFiling.objects.create(
-        report=filed.report, client=client, **{name: params.get(name, "").strip() for name in RECORDED}
+        report=filed.report,
+        client=client,
+        media_urls=media.media_urls(params),
+        **{name: params.get(name, "").strip() for name in RECORDED},
     )
     return filed.report
 
@@ -172,18 +187,7 @@ def parameter_problems(params: QueryDict) -> list[str]:
         value = params.get(name, "").strip()
         if len(value) > limit or "\x00" in value:
             problems.append(f"{name}: At most {limit} characters, and no control characters.")
-    media_url = params.get("media_url", "").strip()
-    if media_url and len(media_url) <= RECORDED["media_url"] and not is_web_url(media_url):
-        problems.append("media_url: Give an http or https URL.")
-    return problems
-
-
-def is_web_url(value: str) -> bool:
-    try:
-        URLValidator(schemes=["http", "https"])(value)
-    except ValidationError:
-        return False
-    return True
+    return problems + media.media_url_problems(media.media_urls(params))
 
 
 def form_problems(checked: Checked, attributes: list[Attribute], located: bool) -> list[str]:

@@ -15,6 +15,7 @@ urlpatterns = [
     ),
     re_path(r"^v2/tokens/(?P<token>[^/]+?)" + FMT, views.token_lookup, name="open311-token"),
     re_path(r"^v2/servicerequestupdates" + FMT, views.request_updates, name="open311-updates"),
+    re_path(r"^v2/openapi" + FMT, views.openapi_description, name="open311-openapi"),
     path("media/<uuid:public_id>.jpg", views.media, name="open311-media"),
     re_path(r"^", views.unknown),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.sessions.models import Session
@@ -139,10 +140,23 @@ def test_it_limits_reads_without_a_key_by_address(client, api_key, settings):
 def test_it_refuses_a_body_over_1_mb_with_400(client, api_key, fmt):
     params = parking_params(api_key, description="x" * (1024 * 1024 + 1))
 
+    form = "application/x-www-form-urlencoded"
+    response = client.post(url("open311-requests", fmt), urlencode(params), form)
+
+    assert response.status_code == 400
+    assert errors(support.read(response, fmt)) == [("400", "The request is larger than 1 MB.")]
+    assert not Report.objects.exists()
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_it_refuses_fields_over_1_mb_in_a_multipart_body_too(client, api_key, fmt):
+    # A multipart body may be larger for its photos (test_open311_media.py), never for its other fields.
+    params = parking_params(api_key, description="x" * (1024 * 1024 + 1))
+
     status, body = post(client, fmt, params)
 
     assert status == 400
-    assert errors(body) == [("400", "The request is larger than 1 MB.")]
+    assert errors(body) == [("400", "The request's fields (photos aside) are larger than 1 MB.")]
     assert not Report.objects.exists()
 
 

@@ -11,10 +11,11 @@ import pytest
 from django.test import Client
 from PIL import Image
 
-from open311.privacy import NotPublic, block_of, public_request
+from open311.privacy import NotPublic, public_request
 from reports import evidence as evidence_files
 from reports import submission, workflow
 from reports.models import Evidence, Report, ReportSubtype
+from reports.places import block_of
 from reports.statuses import Status
 
 from . import samples

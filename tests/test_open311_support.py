@@ -22,7 +22,7 @@ from . import factories
 FORMATS = ["xml", "json"]
 INSIDE = {"lat": "44.977812", "long": "-93.265011"}  # downtown Minneapolis
 OUTSIDE = {"lat": "45.201000", "long": "-93.601000"}  # well beyond the city limits
-LISTS = {"attributes", "values", "endpoints", "formats"}
+LISTS = {"attributes", "values", "endpoints", "formats", "extensions"}
 LIST_ROOTS = {"services", "service_requests", "service_request_updates", "errors"}
 SAFE = {
     "in_danger": "no",
@@ -55,6 +55,11 @@ def get(client: Client, name: str, fmt: str, *args: str, **params) -> tuple[int,
 
 def post(client: Client, fmt: str, params: dict) -> tuple[int, object]:
     response = client.post(url("open311-requests", fmt), params)
+    return response.status_code, read(response, fmt)
+
+
+def post_update(client: Client, fmt: str, params: dict) -> tuple[int, object]:
+    response = client.post(url("open311-updates", fmt), params)
     return response.status_code, read(response, fmt)
 
 
@@ -94,10 +99,20 @@ def errors(body) -> list[tuple[str, str]]:
 
 @pytest.fixture
 def api_key(catalog) -> str:
-    client = ApiClient(name="Test app", contact_email="dev@example.org")
+    return new_key("Test app")
+
+
+def new_key(name: str, **fields) -> str:
+    client = ApiClient(name=name, contact_email="dev@example.org", **fields)
     key = client.issue_key()
     client.save()
     return key
+
+
+def file_by_api(client: Client, params: dict) -> Report:
+    status, body = post(client, "json", params)
+    assert status == 200, body
+    return Report.objects.get(tracking_number=body[0]["service_request_id"])
 
 
 def moment(**ago) -> str:

@@ -20,6 +20,7 @@ class OutboxMessage(models.Model):
     class Kind(models.TextChoices):
         EMAIL = "email", _("Email to the resident")
         TRAFFIC_HANDOFF = "traffic_handoff", _("Hand-off to Traffic Control")
+        OPEN311_CALLBACK = "open311_callback", _("Status update to an Open311 client")
 
     class State(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -35,6 +36,11 @@ class OutboxMessage(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     available_at = models.DateTimeField(default=timezone.now)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # Its last wake-up call never reached the broker: the sweeper sends it at its next run, not after
+    # OUTBOX_STUCK_SECONDS, so work filed while the broker was down goes out as soon as it is back.
+    wake_failed = models.BooleanField(default=False)
+    # When the sweeper last sent it again; it is not sent again before OUTBOX_STUCK_SECONDS have passed.
+    resent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     done_at = models.DateTimeField(null=True, blank=True)
