@@ -1,0 +1,204 @@
+"""`make mutants`: mutation testing with mutmut over the modules that guard residents and evidence.
+
+mutmut copies the project into mutants/ (pyproject.toml, [tool.mutmut]), records which tests reach each
+function, and runs every mutant against only those tests. This runs it one module at a time, with one
+worker (the tests share one SQLite database), then prints each module's kill rate from mutmut's own
+records (mutants/<file>.meta), and the survivors to look at with `.venv/bin/mutmut show NAME`.
+
+    .venv/bin/python bench/mutants.py                        # every module
+    .venv/bin/python bench/mutants.py reports/outbox.py      # some of them
+    .venv/bin/python bench/mutants.py --table                # the last results, running nothing
+
+VAR_DIR should be a folder of its own (the Makefile uses var/mutants): its test database is made afresh
+at the start and reused by every mutant after that.
+
+This module is also a pytest plugin (`-p bench.mutants` in [tool.mutmut]): every mutant is a pytest
+session of its own, and the suite collects the static files once a session, which would cost each
+mutant four seconds of its six; the files are the same for every mutant, so they are collected once a
+run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MUTMUT = Path(sys.executable).parent / "mutmut"
+
+
+@dataclass(frozen=True)
+class Target:
+    path: str
+    # Mangled function names (mutmut's x_function, xǁClassǁmethod) to mutate; empty: the whole module.
+    functions: tuple[str, ...] = ()
+
+    @property
+    def module(self) -> str:
+        return self.path.removesuffix(".py").replace("/", ".")
+
+    @property
+    def patterns(self) -> list[str]:
+        # A pattern must match the function's own name too, not only its mutants', or mutmut runs the
+        # whole suite as the clean run.
+        return [f"{self.module}.{name}*" for name in self.functions] or [f"{self.module}.*"]
+
+    def covers(self, mutant: str) -> bool:
+        name = mutant.removeprefix(f"{self.module}.")
+        return not self.functions or any(name.startswith(f"{f}__mutmut_") for f in self.functions)
+
+
+TARGETS = [
+    Target("reports/evidence.py"),
+    Target("reports/evidence_checks.py"),
+    Target("reports/evidence_copies.py"),
+    # The status tokens only: the rest of the module is Django fields, which mutmut leaves alone anyway.
+    Target("reports/models/report.py", ("x_new_tracking_number", "x_hash_token", "xǁStatusLinkǁ")),
+    Target("reports/workflow.py"),
+    Target("reports/outbox.py"),
+    Target("reports/access.py"),
+    Target("open311/privacy.py"),
+    Target("traffic/api.py"),
+    Target("traffic/updates.py"),
+]
+
+KILLED = {1, 3}  # a test failed; pytest's internal error counts as a kill too
+TIMEOUT = {36, 24, -24, 152, 255}
+SURVIVED = {0}
+NO_TESTS = {5, 33}
+
+
+@dataclass
+class Tally:
+    killed: int = 0
+    timeout: int = 0
+    survived: int = 0
+    no_tests: int = 0
+    other: int = 0  # suspicious, segfault, interrupted
+    unchecked: int = 0
+
+    def add(self, exit_code: int | None) -> None:
+        if exit_code is None:
+            self.unchecked += 1
+        elif exit_code in KILLED:
+            self.killed += 1
+        elif exit_code in TIMEOUT:
+            self.timeout += 1
+        elif exit_code in SURVIVED:
+            self.survived += 1
+        elif exit_code in NO_TESTS:
+            self.no_tests += 1
+        else:
+            self.other += 1
+
+    @property
+    def tested(self) -> int:
+        return self.killed + self.timeout + self.survived + self.no_tests + self.other
+
+    @property
+    def rate(self) -> str:
+        return f"{100 * (self.killed + self.timeout) / self.tested:.1f} %" if self.tested else "-"
+
+
+def results(target: Target) -> dict[str, int | None]:
+    meta = ROOT / "mutants" / f"{target.path}.meta"
+    if not meta.exists():
+        return {}
+    codes = json.loads(meta.read_text())["exit_code_by_key"]
+    return {name: code for name, code in codes.items() if target.covers(name)}
+
+
+def run(target: Target, env: dict[str, str]) -> float:
+    started = time.monotonic()
+    command = [str(MUTMUT), "run", "--max-children", "1", *target.patterns]
+    print(f"\n=== {target.path}: {' '.join(command[1:])}", flush=True)
+    subprocess.run(command, cwd=ROOT, env=env, check=True)
+    return time.monotonic() - started
+
+
+def minutes(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds / 60:.1f} min"
+
+
+def print_table(targets: list[Target], took: dict[str, float]) -> None:
+    rows = [("module", "mutants", "killed", "timeout", "survived", "no tests", "other", "kill rate", "took")]
+    survivors: list[str] = []
+    for target in targets:
+        tally = Tally()
+        for name, code in sorted(results(target).items()):
+            tally.add(code)
+            if code in SURVIVED or code in NO_TESTS:
+                survivors.append(name)
+        counts = (tally.tested, tally.killed, tally.timeout, tally.survived, tally.no_tests, tally.other)
+        rows.append((target.path, *map(str, counts), tally.rate, minutes(took.get(target.path))))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    print()
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    if survivors:
+        print(f"\nSurvivors and mutants no test reaches ({len(survivors)}); see one with `mutmut show NAME`:")
+        for name in survivors:
+            print(f"  {name}")
+
+
+STATIC_COLLECTED = "mutants-static-collected"  # in VAR_DIR: this run has collected the static files
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-django has set Django up by now. Each mutant's session is a process of its own, forked from
+    # mutmut's fork server, so what says "collected" is a file, which main() removes at the start.
+    from django.conf import settings
+    from django.contrib.staticfiles.management.commands import collectstatic
+
+    command = collectstatic.Command
+    if getattr(command, "handle_every_time", None):
+        return
+    command.handle_every_time = handle = command.handle
+    collected = Path(settings.VAR_DIR) / STATIC_COLLECTED
+
+    def handle_once(self: collectstatic.Command, **options: object) -> str:
+        if collected.exists():
+            return ""
+        output = handle(self, **options)
+        collected.touch()
+        return output
+
+    command.handle = handle_once
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help="paths as in the table; all of them when none")
+    parser.add_argument("--table", action="store_true", help="print the last results, run nothing")
+    args = parser.parse_args()
+    known = {target.path: target for target in TARGETS}
+    unknown = [module for module in args.modules if module not in known]
+    if unknown:
+        parser.error(f"not a module of this run: {', '.join(unknown)} (choose from {', '.join(known)})")
+    targets = [known[module] for module in args.modules] or TARGETS
+
+    took: dict[str, float] = {}
+    if not args.table:
+        env = {**os.environ, "VAR_DIR": os.environ.get("VAR_DIR", str(ROOT / "var" / "mutants"))}
+        Path(env["VAR_DIR"]).mkdir(parents=True, exist_ok=True)
+        # One test database (--reuse-db) and one collection of the static files for the run, both made
+        # afresh from the current migrations and files.
+        for name in ("test-db.sqlite3", "test-db.sqlite3-wal", "test-db.sqlite3-shm", STATIC_COLLECTED):
+            Path(env["VAR_DIR"], name).unlink(missing_ok=True)
+        for target in targets:
+            took[target.path] = run(target, env)
+    print_table(targets, took)
+
+
+if __name__ == "__main__":
+    main()
