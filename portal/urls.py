@@ -8,3 +8,8 @@ urlpatterns = [
     path("traffic/", include("traffic.urls")),
     path("", include("reports.urls")),
 ]
+
+handler400 = "reports.views.errors.bad_request"
+handler404 = "reports.views.errors.page_not_found"
+handler403 = "reports.views.errors.permission_denied"
+handler500 = "reports.views.errors.server_error"

@@ -2,7 +2,8 @@
 
 The broker is only the wake-up call. A worker claims a row before doing its work (so a task that is
 delivered twice does the work once), marks it done or schedules a retry, and the periodic sweeper
-re-sends whatever is still pending after the broker lost it.
+re-sends whatever is still pending after the broker lost it: at once when the wake-up call never reached
+the broker or the worker holding the row died, after OUTBOX_STUCK_SECONDS when the broker lost it.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import DatabaseError, transaction
+from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.utils import timezone
 
 from .models import OutboxMessage, Report
@@ -32,18 +33,35 @@ RUN_TASK = "reports.tasks.run_outbox_message"
 class RetryPolicy:
     cap_seconds: int
     window_setting: str
+    lease_setting: str
 
     @property
     def window(self) -> timedelta:
         return timedelta(hours=getattr(settings, self.window_setting))
 
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=getattr(settings, self.lease_setting))
+
 
 # Emails give up after a day; hand-offs keep trying for at least 24 hours (TRAFFIC_RETRY_HOURS), up to
 # four hours apart, because a dispatch system down over a night must still get every ticket.
+# Each kind has its own lease: an email takes seconds, so a killed worker's email is sent again soon; a
+# hand-off may wait out the client's timeouts, and must never be taken over while it may still be running.
 RETRY_POLICIES = {
-    OutboxMessage.Kind.EMAIL: RetryPolicy(cap_seconds=3600, window_setting="OUTBOX_EMAIL_RETRY_HOURS"),
+    OutboxMessage.Kind.EMAIL: RetryPolicy(
+        cap_seconds=3600,
+        window_setting="OUTBOX_EMAIL_RETRY_HOURS",
+        lease_setting="OUTBOX_EMAIL_LEASE_SECONDS",
+    ),
     OutboxMessage.Kind.TRAFFIC_HANDOFF: RetryPolicy(
-        cap_seconds=4 * 3600, window_setting="TRAFFIC_RETRY_HOURS"
+        cap_seconds=4 * 3600, window_setting="TRAFFIC_RETRY_HOURS", lease_setting="OUTBOX_LEASE_SECONDS"
+    ),
+    # A client's callback is retried like a hand-off: its server may be down over a night too.
+    OutboxMessage.Kind.OPEN311_CALLBACK: RetryPolicy(
+        cap_seconds=4 * 3600,
+        window_setting="OPEN311_CALLBACK_RETRY_HOURS",
+        lease_setting="OUTBOX_LEASE_SECONDS",
     ),
 }
 
@@ -65,12 +83,35 @@ def enqueue(kind: str, *, report: Report | None, dedupe_key: str, payload: dict)
     return message
 
 
-def wake_worker(message_id: int, countdown: float | None = None) -> None:
-    # By name: the task module builds on this one, not the other way round.
+def wake_worker(message_id: int, countdown: float | None = None) -> bool:
+    """Send the task that runs the message; False when the broker could not take it (the row is then
+    marked, and the sweeper's next run after the broker is back sends it)."""
+    # By name: the task module builds on this one, not the other way round. One try, with short timeouts
+    # (CELERY_BROKER_TRANSPORT_OPTIONS): this runs while the resident waits for their confirmation page.
     try:
         current_app.send_task(RUN_TASK, (message_id,), countdown=countdown, retry=False)
     except Exception as exc:  # the broker is down: the row is safe and the sweeper will send it
         log.warning("Broker unreachable, outbox message %s waits for the sweeper: %s", message_id, exc)
+        mark_wake_failed(message_id)
+        return False
+    return True
+
+
+def mark_wake_failed(message_id: int) -> None:
+    try:
+        pending = OutboxMessage.objects.filter(pk=message_id, state=OutboxMessage.State.PENDING)
+        pending.update(wake_failed=True)
+    except DatabaseError:  # unmarked, it still goes out: OUTBOX_STUCK_SECONDS later
+        log.warning("Could not mark outbox message %s for the sweeper", message_id, exc_info=True)
+
+
+def lease_ends(now: datetime) -> Case:
+    # A kind without a policy of its own gets the longest lease: never taken over while it may run.
+    return Case(
+        *(When(kind=kind, then=Value(now + policy.lease)) for kind, policy in RETRY_POLICIES.items()),
+        default=Value(now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)),
+        output_field=DateTimeField(),
+    )
 
 
 def claim(message_id: int) -> OutboxMessage | None:
@@ -78,9 +119,7 @@ def claim(message_id: int) -> OutboxMessage | None:
     claimed = (
         OutboxMessage.objects.filter(pk=message_id, state=OutboxMessage.State.PENDING, available_at__lte=now)
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(
-            claimed_until=now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS), attempts=F("attempts") + 1
-        )
+        .update(claimed_until=lease_ends(now), attempts=F("attempts") + 1)
     )
     if not claimed:
         return None
@@ -146,12 +185,35 @@ def claim_and_run(message_id: int, handlers: dict[str, Callable[[OutboxMessage],
 
 
 def stuck_message_ids(limit: int = 500) -> list[int]:
-    """Pending rows that are due and that nobody holds: the broker lost their wake-up call."""
+    """Pending rows that are due, that nobody holds, and whose wake-up call is lost: it never reached the
+    broker, or the worker that took it died (its lease ran out), or it is OUTBOX_STUCK_SECONDS overdue and
+    was not sent again in that time (so a long queue is not flooded with copies)."""
     now = timezone.now()
     grace = now - timedelta(seconds=settings.OUTBOX_STUCK_SECONDS)
+    not_resent_since = Q(resent_at__isnull=True) | Q(resent_at__lt=F("claimed_until"))
+    lost = (
+        Q(wake_failed=True)
+        | (Q(claimed_until__isnull=False) & not_resent_since)
+        | (Q(available_at__lte=grace) & (Q(resent_at__isnull=True) | Q(resent_at__lte=grace)))
+    )
+    # The outbox_due index (state, available_at) narrows this to pending rows that are due: cheap enough to
+    # run every few seconds.
     return list(
-        OutboxMessage.objects.filter(state=OutboxMessage.State.PENDING, available_at__lte=grace)
+        OutboxMessage.objects.filter(state=OutboxMessage.State.PENDING, available_at__lte=now)
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .filter(lost)
         .order_by("available_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def sweep(limit: int = 500) -> int:
+    """Send the stuck rows' tasks again; stop at the first the broker refuses (the next sweep goes on)."""
+    sent = []
+    for message_id in stuck_message_ids(limit):
+        if not wake_worker(message_id):
+            break
+        sent.append(message_id)
+    if sent:
+        OutboxMessage.objects.filter(pk__in=sent).update(wake_failed=False, resent_at=timezone.now())
+    return len(sent)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
+from open311 import callbacks
 from traffic import handoff
 
 from . import drafts, health, notifications, outbox, retention, workflow
@@ -16,22 +18,31 @@ log = logging.getLogger(__name__)
 HANDLERS = {
     OutboxMessage.Kind.EMAIL: notifications.send_outbox_email,
     OutboxMessage.Kind.TRAFFIC_HANDOFF: handoff.deliver,
+    OutboxMessage.Kind.OPEN311_CALLBACK: callbacks.deliver,
 }
 
 
-@shared_task(name=outbox.RUN_TASK, acks_late=True)
+# The database went away under the task (a restart, a failover): try again in a few seconds, which is safe
+# because the claim makes a second run do the work once. A row it had already claimed waits for its lease.
+@shared_task(
+    name=outbox.RUN_TASK,
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=8,
+)
 def run_outbox_message(message_id: int) -> str:
     return outbox.claim_and_run(message_id, HANDLERS)
 
 
 @shared_task
 def sweep_outbox() -> int:
-    ids = outbox.stuck_message_ids()
-    for message_id in ids:
-        outbox.wake_worker(message_id)
-    if ids:
-        log.info("Sweeper re-sent %d outbox messages", len(ids))
-    return len(ids)
+    sent = outbox.sweep()
+    if sent:
+        log.info("Sweeper re-sent %d outbox messages", sent)
+    return sent
 
 
 @shared_task

@@ -43,6 +43,7 @@ def test_it_is_healthy_when_the_database_broker_and_a_worker_answer(client):
         "database",
         "broker",
         "worker",
+        "evidence_space",
     }
 
 

@@ -1,4 +1,5 @@
-"""/healthz for load balancers and monitoring: 200 when everything answers, 503 otherwise."""
+"""/healthz for load balancers and monitoring: 200 when everything answers, 503 otherwise. A check with
+"warning": true (evidence space running low) needs a person soon but keeps the answer 200."""
 
 from django.http import JsonResponse
 from django.urls import path
@@ -12,7 +13,10 @@ from reports import health
 @never_cache
 def healthz(request):
     checks = health.all_checks()
-    body = {check.name: {"ok": check.ok, "detail": check.detail} for check in checks}
+    body = {
+        check.name: {"ok": check.ok, "detail": check.detail, **({"warning": True} if check.warning else {})}
+        for check in checks
+    }
     return JsonResponse(body, status=200 if all(check.ok for check in checks) else 503)
 
 

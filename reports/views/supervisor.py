@@ -13,7 +13,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from reports import access, charts, figures, staff_forms
+from reports import access, charts, figures, funnel, health, staff_forms
 
 supervisors_only = access.staff_required(access.can_supervise)
 
@@ -50,6 +50,18 @@ def backlog_chart(backlog: list[figures.QueueBacklog]) -> str:
     )
 
 
+def funnel_chart(counts: funnel.FunnelCounts) -> str:
+    return charts.funnel_chart(
+        chart_id="chart-funnel",
+        title=_("Filing funnel"),
+        description=_(
+            "Filing attempts started in this period and how many reached each step; the table beside it "
+            "lists the numbers."
+        ),
+        steps=[(row.label, row.count) for row in counts.reached],
+    )
+
+
 @require_GET
 @supervisors_only
 def dashboard(request):
@@ -66,15 +78,20 @@ def dashboard(request):
         section["svg"] = mark_safe(
             weekly_chart(f"chart-{section['id']}", section["title"], weekly, section["series"])
         )
+    journeys = funnel.funnel_figures(board.period)
     context = {
         "form": form,
         "board": board,
+        "funnel": journeys,
+        "funnel_svg": mark_safe(funnel_chart(journeys.overall)),  # built from escaped parts, as above
+        "funnel_groups": [(_("By channel"), journeys.by_channel), (_("By language"), journeys.by_language)],
         "backlog_svg": mark_safe(backlog_chart(board.backlog)),  # built from escaped parts, as above
         "median_groups": [
             (_("Per queue"), board.medians.by_queue),
             (_("Per report type"), board.medians.by_type),
         ],
         "weekly_sections": weekly_sections,
+        "space": health.evidence_space(),
     }
     return render(request, "reports/staff/dashboard.html", context)
 
