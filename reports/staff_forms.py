@@ -12,7 +12,15 @@ from django.utils.translation import gettext_lazy as _
 
 from . import figures, queries
 from .forms import EARLIEST_YEAR, LATEST_YEAR, year_out_of_range
-from .models import Queue, ReferralReason, RejectionReason, Report, ReportSubtype, ReportType
+from .models import (
+    Queue,
+    ReferralReason,
+    RejectionReason,
+    Report,
+    ReportSubtype,
+    ReportType,
+    ResponseTemplate,
+)
 from .statuses import Status
 
 RESIDENT_MESSAGE = _("Message to the resident (optional)")
@@ -24,26 +32,58 @@ def resident_message(required: bool = False, label=RESIDENT_MESSAGE) -> forms.Ch
     )
 
 
-class ApproveForm(forms.Form):
+class MessageForm(forms.Form):
+    """A message to the resident: a prepared one, which goes out in the resident's language, and what the
+    report taker types, which goes out as typed (in English, marked so for a resident who reads another
+    language)."""
+
+    use = ""  # ResponseTemplate.Use of the templates offered
+
+    template = forms.ModelChoiceField(
+        label=_("Prepared message (sent in the resident's language)"),
+        queryset=ResponseTemplate.objects.none(),
+        required=False,
+        empty_label=_("None: only what I type"),
+    )
+    missing = forms.CharField(
+        label=_("What is missing (put into the prepared message)"), required=False, max_length=300
+    )
     note = resident_message()
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = ResponseTemplate.objects.filter(use=self.use, active=True)
 
-class RequestInfoForm(forms.Form):
-    note = resident_message(required=True, label=_("What do you need from the resident?"))
+
+class ApproveForm(MessageForm):
+    use = ResponseTemplate.Use.APPROVE
 
 
-class RejectForm(forms.Form):
+class RequestInfoForm(MessageForm):
+    use = ResponseTemplate.Use.REQUEST_INFO
+    note = resident_message(label=_("What do you need from the resident?"))
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("note", "").strip() and not data.get("template"):
+            self.add_error("note", _("Say what you need from the resident, or pick a prepared message."))
+        return data
+
+
+class RejectForm(MessageForm):
+    use = ResponseTemplate.Use.REJECT
     reason = forms.ModelChoiceField(label=_("Reason"), queryset=RejectionReason.objects.filter(active=True))
-    note = resident_message()
+    field_order = ["reason", "template", "missing", "note"]
 
 
-class ReferForm(forms.Form):
+class ReferForm(MessageForm):
+    use = ResponseTemplate.Use.REFER
     reason = forms.ModelChoiceField(label=_("Reason"), queryset=ReferralReason.objects.filter(active=True))
-    note = resident_message()
+    field_order = ["reason", "template", "missing", "note"]
 
 
-class CloseForm(forms.Form):
-    note = resident_message()
+class CloseForm(MessageForm):
+    use = ResponseTemplate.Use.CLOSE
 
 
 class NoteForm(forms.Form):

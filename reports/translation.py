@@ -3,6 +3,7 @@
 from modeltranslation.translator import TranslationOptions, register
 
 from .models import (
+    Holiday,
     Question,
     QuestionChoice,
     Queue,
@@ -10,6 +11,7 @@ from .models import (
     RejectionReason,
     ReportSubtype,
     ReportType,
+    ResponseTemplate,
 )
 
 
@@ -20,7 +22,7 @@ class QueueTranslation(TranslationOptions):
 
 @register(ReportType)
 class ReportTypeTranslation(TranslationOptions):
-    fields = ("name", "description")
+    fields = ("name", "description", "advice")
 
 
 @register(ReportSubtype)
@@ -46,3 +48,13 @@ class RejectionReasonTranslation(TranslationOptions):
 @register(ReferralReason)
 class ReferralReasonTranslation(TranslationOptions):
     fields = ("label", "explanation")
+
+
+@register(Holiday)
+class HolidayTranslation(TranslationOptions):
+    fields = ("name",)
+
+
+@register(ResponseTemplate)
+class ResponseTemplateTranslation(TranslationOptions):
+    fields = ("body",)

@@ -1,4 +1,5 @@
-"""Load the reference data in seeds/ into the database: catalog, city boundary, staff groups, demo accounts.
+"""Load the reference data in seeds/ into the database: catalog, city boundary, city holidays, language lines,
+staff groups, demo accounts.
 
 Every function is idempotent: rows are keyed by code, name or username and updated in place, so a
 second run changes nothing and creates no duplicates. The files win over edits made in the admin for
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,10 @@ from django.core.management.base import OutputWrapper
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from shapely.geometry import shape
 
+from reports.language_lines import refresh_language_lines
 from reports.models import (
+    Holiday,
+    LanguageLine,
     Question,
     QuestionChoice,
     Queue,
@@ -29,6 +34,7 @@ from reports.models import (
     RejectionReason,
     ReportSubtype,
     ReportType,
+    ResponseTemplate,
     ServiceArea,
 )
 
@@ -37,6 +43,9 @@ CATALOG_PATH = SEEDS_DIR / "catalog.json"
 BOUNDARY_PATH = SEEDS_DIR / "boundary.geojson"
 STAFF_PATH = SEEDS_DIR / "staff.json"
 REASONS_PATH = SEEDS_DIR / "reasons.json"
+HOLIDAYS_PATH = SEEDS_DIR / "holidays.json"
+LANGUAGES_PATH = SEEDS_DIR / "languages.json"
+RESPONSES_PATH = SEEDS_DIR / "responses.json"
 
 LIST_DATATYPES = {Question.Datatype.SINGLEVALUELIST, Question.Datatype.MULTIVALUELIST}
 
@@ -131,6 +140,7 @@ REPORT_TYPE_KEYS = {
     "asks_excluded_items",
     "is_public",
     "order",
+    "advice",
     "subtypes",
     "questions",
 }
@@ -142,6 +152,7 @@ def seed_report_type(entry: dict, queues: dict[str, Queue]) -> ReportType:
     if entry["queue"] not in queues:
         raise SeedError(f"{where}: no queue {entry['queue']!r} in the catalog")
     value_cap = entry["value_cap"]
+    advice = advice_text(entry.get("advice"), where=where)
     report_type, _created = ReportType.objects.update_or_create(
         code=entry["code"],
         defaults={
@@ -156,6 +167,7 @@ def seed_report_type(entry: dict, queues: dict[str, Queue]) -> ReportType:
             "order": entry["order"],
             **translated("name", entry["name"], where=where),
             **translated("description", entry["description"], where=where),
+            **translated("advice", advice, where=where, required=False),
         },
     )
     subtypes = {
@@ -165,6 +177,15 @@ def seed_report_type(entry: dict, queues: dict[str, Queue]) -> ReportType:
     for order, question in enumerate(entry["questions"], start=1):
         seed_question(report_type, question, order, subtypes)
     return report_type
+
+
+def advice_text(advice: dict[str, list[str]] | None, *, where: str) -> dict[str, str] | None:
+    """The file lists one piece of advice a line, per language; the column keeps them one a line."""
+    if advice is None:
+        return None
+    if not isinstance(advice, dict) or not all(isinstance(lines, list) for lines in advice.values()):
+        raise SeedError(f"{where}: advice must be a list of lines per language")
+    return {language: "\n".join(lines) for language, lines in advice.items()}
 
 
 def seed_subtype(report_type: ReportType, entry: dict, order: int) -> ReportSubtype:
@@ -227,7 +248,7 @@ def seed_choice(question: Question, entry: dict, order: int, *, where: str) -> Q
     return choice
 
 
-# --- The city boundary ------------------------------------------------------------------------------
+# --- Reasons and the city boundary -------------------------------------------------------------------
 
 
 def seed_reasons(path: Path = REASONS_PATH) -> int:
@@ -250,6 +271,24 @@ def seed_reasons(path: Path = REASONS_PATH) -> int:
     return count
 
 
+def seed_response_templates(path: Path = RESPONSES_PATH) -> int:
+    """The messages staff pick instead of writing them, in every language."""
+    entries = read_json(path)["templates"]
+    for order, entry in enumerate(entries):
+        where = f"response template {entry.get('code')}"
+        check_keys(entry, {"code", "use", "title", "body"}, where=where)
+        ResponseTemplate.objects.update_or_create(
+            code=entry["code"],
+            defaults={
+                "use": check_choice(entry["use"], ResponseTemplate.Use, where=where),
+                "title": entry["title"],
+                "order": order,
+                **translated("body", entry["body"], where=where),
+            },
+        )
+    return len(entries)
+
+
 def seed_service_area(path: Path = BOUNDARY_PATH) -> ServiceArea:
     feature = read_json(path)
     geometry = feature["geometry"]
@@ -260,6 +299,45 @@ def seed_service_area(path: Path = BOUNDARY_PATH) -> ServiceArea:
         name=feature["properties"]["name"], defaults={"boundary": geometry}
     )
     return area
+
+
+# --- City holidays ----------------------------------------------------------------------------------
+
+
+def seed_holidays(path: Path = HOLIDAYS_PATH) -> int:
+    """The days City offices are closed, keyed by date; a date taken out of the file stays in the table
+    (delete it in the admin), like every other seeded row."""
+    entries = read_json(path)["holidays"]
+    for entry in entries:
+        where = f"holiday {entry.get('date')}"
+        check_keys(entry, {"date", "name"}, where=where)
+        try:
+            day = date.fromisoformat(entry["date"])
+        except (TypeError, ValueError) as error:
+            raise SeedError(f"{where}: the date must be YYYY-MM-DD") from error
+        Holiday.objects.update_or_create(date=day, defaults=translated("name", entry["name"], where=where))
+    return len(entries)
+
+
+# --- The city's phone line for each language ----------------------------------------------------------
+
+
+def seed_language_lines(path: Path = LANGUAGES_PATH) -> int:
+    """Keyed by language; the order is the file's. A line taken out of the file stays (turn it off in
+    the admin), like every other seeded row."""
+    offered = {code for code, _name in settings.LANGUAGES}
+    entries = read_json(path)["lines"]
+    for order, entry in enumerate(entries):
+        where = f"language line {entry.get('language')}"
+        check_keys(entry, {"language", "phone"}, where=where)
+        if entry["language"] not in offered:
+            raise SeedError(f"{where}: the site does not offer that language ({sorted(offered)})")
+        LanguageLine.objects.update_or_create(
+            language=entry["language"], defaults={"phone": entry["phone"], "order": order}
+        )
+    # Every page's footer shows them: this process shows the new numbers at once (others within minutes).
+    refresh_language_lines()
+    return len(entries)
 
 
 # --- Staff groups and demo accounts -------------------------------------------------------------------

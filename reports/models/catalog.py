@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 from shapely.geometry import Point, shape
 
@@ -52,6 +53,11 @@ class ReportType(models.Model):
     asks_excluded_items = models.BooleanField(default=False)
     is_public = models.BooleanField(
         default=False, help_text="May its reports be listed publicly (Open311)? Never for theft or damage."
+    )
+    advice = models.TextField(
+        blank=True,
+        help_text="What the resident should do while they wait, shown once the report is filed. "
+        "One piece of advice a line.",
     )
     order = models.PositiveIntegerField(default=0)
     active = models.BooleanField(default=True)
@@ -160,3 +166,72 @@ class ServiceArea(models.Model):
 
     def contains(self, lat: float, lng: float) -> bool:
         return shape(self.boundary).covers(Point(lng, lat))
+
+
+class Holiday(models.Model):
+    """A day city offices are closed: expected review dates skip it (reports/calendar.py).
+
+    The observed date is the one stored: Independence Day on a Saturday is the Friday before."""
+
+    date = models.DateField(unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name}"
+
+
+class LanguageLine(models.Model):
+    """A city phone line that answers in one language (seeds/languages.json). Residents see every line,
+    each named in its own language, in the footer and on the home page; English is 311 itself."""
+
+    language = models.CharField(
+        max_length=10, unique=True, help_text="A language code the site offers: es, so, hmn."
+    )
+    phone = models.CharField(max_length=30)
+    order = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["order", "language"]
+
+    def __str__(self) -> str:
+        return f"{self.language}: {self.phone}"
+
+    @property
+    def name_local(self) -> str:
+        # "Soomaali", "Hmoob", "español": the name a speaker looks for, whatever the page's language.
+        try:
+            return get_language_info(self.language)["name_local"]
+        except KeyError:
+            return self.language
+
+
+class ResponseTemplate(models.Model):
+    """A message staff send often, written once in every language in the admin: the resident gets it in
+    theirs, whatever language the report taker reads. {tracking_number}, {case_number} and {missing} are
+    filled in when it is sent."""
+
+    class Use(models.TextChoices):
+        REQUEST_INFO = "request_info", _("Ask for more information")
+        APPROVE = "approve", _("Approval note")
+        REJECT = "reject", _("Rejection note")
+        REFER = "refer", _("Referral note")
+        CLOSE = "close", _("Closing note")
+
+    code = models.SlugField(unique=True)
+    use = models.CharField(max_length=20, choices=Use.choices)
+    title = models.CharField(max_length=100, help_text="What staff pick from the list.")
+    body = models.TextField(
+        help_text="What the resident reads. {tracking_number}, {case_number} and {missing} are filled in."
+    )
+    order = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["use", "order", "code"]
+
+    def __str__(self) -> str:
+        return self.title

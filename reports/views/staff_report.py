@@ -6,17 +6,23 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.translation import get_language_info, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from reports import access, display, evidence, queries, routing, staff_forms, workflow
+from reports import access, display, evidence, queries, routing, staff_forms, staff_messages, workflow
 from reports.actions import Action, perform
 from reports.models import Report, ReportEvent
 from reports.statuses import ALLOWED_MOVES, OPEN_STATUSES, Status
 
 # The access log (who opened what) is kept apart from the working timeline on the page.
 ACCESS_KINDS = {ReportEvent.Kind.VIEWED, ReportEvent.Kind.EVIDENCE_VIEWED}
+
+
+def message(data: dict) -> dict:
+    """What a message form gives the workflow: the prepared message, its filling, and the typed note."""
+    return {"note": data["note"], "template": data.get("template"), "missing": data.get("missing", "")}
+
 
 ACTIONS = {
     "assign-me": Action(
@@ -32,22 +38,24 @@ ACTIONS = {
     ),
     "approve": Action(
         staff_forms.ApproveForm,
-        lambda r, d, u: workflow.approve(r, by=u, note=d["note"]),
+        lambda r, d, u: workflow.approve(r, by=u, **message(d)),
         gettext_lazy("Approved. The resident gets the case number and the PDF by email."),
     ),
     "request-info": Action(
         staff_forms.RequestInfoForm,
-        lambda r, d, u: workflow.request_info(r, by=u, message=d["note"]),
+        lambda r, d, u: workflow.request_info(
+            r, by=u, message=d["note"], template=d.get("template"), missing=d.get("missing", "")
+        ),
         gettext_lazy("The resident has been asked for more information."),
     ),
     "reject": Action(
         staff_forms.RejectForm,
-        lambda r, d, u: workflow.reject(r, by=u, reason=d["reason"], note=d["note"]),
+        lambda r, d, u: workflow.reject(r, by=u, reason=d["reason"], **message(d)),
         gettext_lazy("Rejected. The resident has been told why."),
     ),
     "refer": Action(
         staff_forms.ReferForm,
-        lambda r, d, u: workflow.refer_to_police(r, by=u, reason=d["reason"], note=d["note"]),
+        lambda r, d, u: workflow.refer_to_police(r, by=u, reason=d["reason"], **message(d)),
         gettext_lazy("Referred to police. The resident has been told how to reach them."),
     ),
     "duplicate": Action(
@@ -62,7 +70,7 @@ ACTIONS = {
     ),
     "close": Action(
         staff_forms.CloseForm,
-        lambda r, d, u: workflow.close(r, by=u, note=d["note"]),
+        lambda r, d, u: workflow.close(r, by=u, **message(d)),
         gettext_lazy("Closed."),
     ),
     "note": Action(
@@ -103,6 +111,8 @@ def report_detail(request, tracking_number):
             "timeline": [e for e in events if e.kind not in ACCESS_KINDS],
             "access_log": [e for e in events if e.kind in ACCESS_KINDS],
             "eligibility": display.eligibility_rows(report),
+            "resident_language": get_language_info(report.language)["name_local"],
+            "staff_language": staff_messages.STAFF_LANGUAGE,
             "answers": display.answer_rows(report.report_type, report.answers),
             "forms": action_forms(report),
             "can_act": access.can_work_queue(request.user, report.queue),

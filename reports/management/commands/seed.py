@@ -10,7 +10,8 @@ from seeds import loader
 
 class Command(BaseCommand):
     help = (
-        "Load the service catalog, the city boundary and the staff groups from seeds/. "
+        "Load the service catalog, the city boundary, the city holidays, the language lines and the staff "
+        "groups from seeds/. "
         "Safe to run again: it updates rows in place and never duplicates them."
     )
 
@@ -28,6 +29,9 @@ class Command(BaseCommand):
                 catalog = loader.seed_catalog()
                 area = loader.seed_service_area()
                 reasons = loader.seed_reasons()
+                holidays = loader.seed_holidays()
+                language_lines = loader.seed_language_lines()
+                responses = loader.seed_response_templates()
                 groups = loader.seed_groups()
                 accounts = loader.seed_demo_users() if demo else None
                 if demo:
@@ -42,6 +46,8 @@ class Command(BaseCommand):
             f"{catalog.subtypes} subtypes, {catalog.questions} questions, {catalog.choices} choices."
         )
         self.stdout.write(f"Service area: {area.name}. Rejection and referral reasons: {reasons}.")
+        self.stdout.write(f"City holidays: {holidays}.")
+        self.stdout.write(f"Language lines: {language_lines}. Staff response templates: {responses}.")
         self.stdout.write(f"Staff groups: {', '.join(group.name for group in groups)}.")
         if accounts:
             self.write_demo_accounts(accounts)
