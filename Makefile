@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 TEST_VAR_DIR ?= $(CURDIR)/var/test
 
-.PHONY: install migrate static seed run test test-fast lint format bench messages test-tools clean
+.PHONY: install migrate static seed run test test-fast lint format bench mutants messages test-tools clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,7 @@ run: seed static
 
 # Browser tests drive Debian's Chromium and the deployment tests run Debian's nginx; install them when
 # they are missing and we may.
-TEST_PACKAGES := /usr/bin/chromium:chromium /usr/sbin/nginx:nginx-light
+TEST_PACKAGES := /usr/bin/chromium:chromium /usr/sbin/nginx:nginx-light /usr/bin/systemd-analyze:systemd
 test-tools:
 	@missing=""; for pair in $(TEST_PACKAGES); do \
 	  [ -x "$${pair%%:*}" ] || missing="$$missing $${pair#*:}"; \
@@ -52,9 +52,11 @@ test-tools:
 	  fi; \
 	fi
 
+# PYTEST_ARGS narrows a run, e.g. PYTEST_ARGS='-m "not backend_independent"' (.ci/run's second pass).
+PYTEST_ARGS ?=
 test: install test-tools
 	mkdir -p $(TEST_VAR_DIR)
-	VAR_DIR=$(TEST_VAR_DIR) $(BIN)/pytest
+	VAR_DIR=$(TEST_VAR_DIR) $(BIN)/pytest $(PYTEST_ARGS)
 
 test-fast: install
 	VAR_DIR=$(TEST_VAR_DIR) $(BIN)/pytest -m "not browser and not worker" -q
@@ -70,9 +72,22 @@ format: install
 bench: install
 	$(BIN)/python bench/run.py
 
+# Mutation testing (docs/testing.md): hours, not in CI. One module or a few: make mutants MODULES="reports/outbox.py"
+MUTANTS_VAR_DIR ?= $(CURDIR)/var/mutants
+MODULES ?=
+mutants: install
+	VAR_DIR=$(MUTANTS_VAR_DIR) $(BIN)/python bench/mutants.py $(MODULES)
+
+# Every language but English (docs/translations.md): gather the texts, then compile what is translated.
+# msgfmt --statistics shows what is left: 0 untranslated and 0 fuzzy before a commit.
+MESSAGE_LANGUAGES := es so hmn
 messages: install
-	$(BIN)/python manage.py makemessages -l es --ignore=.venv --ignore=var --ignore=tests --ignore=bench
-	$(BIN)/python manage.py compilemessages -l es --ignore=.venv
+	$(BIN)/python manage.py makemessages $(MESSAGE_LANGUAGES:%=-l %) \
+	  --ignore=.venv --ignore=var --ignore=tests --ignore=bench --ignore=mutants
+	$(BIN)/python manage.py compilemessages $(MESSAGE_LANGUAGES:%=-l %) --ignore=.venv
+	@for language in $(MESSAGE_LANGUAGES); do \
+	  echo -n "$$language: "; msgfmt --check --statistics -o /dev/null locale/$$language/LC_MESSAGES/django.po; \
+	done
 
 clean:
 	rm -rf var/test var/static

@@ -223,6 +223,7 @@ def main() -> None:
 
     queue_page_bench.main()
     __import__("bench.handoff", fromlist=["main"]).main()
+    __import__("bench.filing_flow", fromlist=["main"]).main()
 
 
 if __name__ == "__main__":

@@ -9,20 +9,57 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from django.conf.locale import LANG_INFO
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def env_str(name: str, default: str = "") -> str:
+# "NAME=value   # note" in an environment file: bash drops the note, systemd's EnvironmentFile= keeps it as
+# part of the value. Refused at start, or "/var/lib/evidence   # or S3" would quietly become a folder.
+INLINE_COMMENT = re.compile(r"(?:^|\s)#.*", re.DOTALL)
+
+
+def env_str(name: str, default: str = "", *, secret: bool = False) -> str:
     # An empty value (NAME= in a .env file) means "not set", so copying .env.example changes nothing.
-    return os.environ.get(name, "").strip() or default
+    value = os.environ.get(name, "").strip()
+    comment = None if secret else INLINE_COMMENT.search(value)
+    if comment:
+        # Only the comment is quoted: the rest of the value may hold a password (DATABASE_URL).
+        raise ImproperlyConfigured(
+            f"{name} ends with an inline comment ({comment[0].strip()[:40]!r}): inline comments are not "
+            "allowed in the environment file, because systemd keeps them as part of the value. Put the "
+            "comment on a line of its own."
+        )
+    return value or default
+
+
+def env_secret(name: str, default: str = "") -> str:
+    # Secret keys and passwords may legitimately contain " #", so they are taken as they are.
+    return env_str(name, default, secret=True)
+
+
+def env_path(name: str, default: Path) -> Path:
+    value = env_str(name)
+    return Path(value) if value else default
+
+
+def env_url(name: str, default: str) -> str:
+    """An absolute http(s) URL without a trailing slash, e.g. https://311.example.gov."""
+    url = env_str(name, default).rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url):
+        raise ImproperlyConfigured(
+            f"{name} must be an absolute URL such as https://311.example.gov, not {url!r}"
+        )
+    return url
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -61,13 +98,13 @@ def local_secret_key(path: Path) -> str:
     return path.read_text().strip()
 
 
-VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR = env_path("VAR_DIR", BASE_DIR / "var")
 DEBUG = env_bool("DEBUG")
-SECRET_KEY = env_str("SECRET_KEY") or local_secret_key(VAR_DIR / "secret_key")
+SECRET_KEY = env_secret("SECRET_KEY") or local_secret_key(VAR_DIR / "secret_key")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # Absolute links in emails (status link, reply link) are built from this.
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
     "modeltranslation",  # must precede django.contrib.admin
@@ -127,11 +164,20 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
+# A kept connection is checked before each request (and each task) reuses it: after a PostgreSQL restart
+# or failover it is dead, and the check replaces it instead of the resident getting the error.
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"), conn_max_age=60
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+        conn_max_age=60,
+        conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that does not answer fails the request (our error page) instead of holding it forever.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=2)
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
@@ -146,10 +192,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
 # --- Cache (rate limits) ------------------------------------------------------------------------
+# Every call to Redis (a rate-limit count, publishing a task, /healthz) gives up after this many
+# milliseconds: a Redis that hangs must not hang the residents' requests with it.
+REDIS_TIMEOUT_MS = env_int("REDIS_TIMEOUT_MS", 500, minimum=50)
+
+
 def cache_from_url(url: str) -> dict:
     scheme = urlsplit(url).scheme
     if scheme in ("redis", "rediss"):
-        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        # A Redis that is down or hung counts nothing for a few seconds (the limiter lets residents through,
+        # RATELIMIT_FAIL_OPEN) instead of failing their request: reports.ratelimits.FailOpenRedisCache.
+        seconds = REDIS_TIMEOUT_MS / 1000
+        return {
+            "BACKEND": "reports.ratelimits.FailOpenRedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": seconds, "socket_timeout": seconds},
+        }
     if scheme == "file":
         return {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -189,6 +247,8 @@ AXES_COOLOFF_TIME = env_int("STAFF_LOGIN_LOCKOUT_MINUTES", 30, minimum=1) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "reports/staff/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
+# Its start-up banner is noise in `manage.py check` and in every process's first log line.
+AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "reports.ratelimits.client_address"
 # Staff pages and the admin also need a code from an authenticator app, or a backup code, after the
 # password (docs/security.md). Off only for a throwaway demo: never on a site with real reports.
@@ -198,8 +258,20 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # --- Languages and time ---------------------------------------------------------------------
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
+# Minneapolis' community languages, most-called first (docs/translations.md: who reviewed what).
+LANGUAGES = [("en", _("English")), ("es", _("Spanish")), ("so", _("Somali")), ("hmn", _("Hmong"))]
+# Django ships no Somali or Hmong of its own, so it knows neither code: without these entries
+# get_language_info() (the language switcher) raises KeyError. The names are each language's own.
+LANG_INFO.update(
+    {
+        "so": {"bidi": False, "code": "so", "name": "Somali", "name_local": "Soomaali"},
+        "hmn": {"bidi": False, "code": "hmn", "name": "Hmong", "name_local": "Hmoob"},
+    }
+)
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The catalog (types, questions, choices, reasons, advice, holidays) has a column per language:
+# name_en, name_es, name_so, name_hmn. A text left empty reads in English.
+MODELTRANSLATION_LANGUAGES = ("en", "es", "so", "hmn")
 MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
 MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
 USE_I18N = True
@@ -215,21 +287,23 @@ PHONE_311 = env_str("PHONE_311", "311")
 PHONE_311_OUTSIDE = env_str("PHONE_311_OUTSIDE", "612-673-3000")
 # The name authenticator apps show next to a staff member's codes.
 OTP_TOTP_ISSUER = f"{CITY_NAME} 311"
-# Empty turns the map off; with a tile server that does not answer, the map steps aside and the
-# address fields carry the report.
+# "off" turns the map off (an empty value means "not set", as everywhere); with a tile server that does
+# not answer, the map steps aside and the address fields carry the report.
 MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+if MAP_TILE_URL.lower() == "off":
+    MAP_TILE_URL = ""
 MAP_ATTRIBUTION = env_str("MAP_ATTRIBUTION", "© OpenStreetMap contributors")
 
 # --- Static files and evidence ------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+STATIC_ROOT = env_path("STATIC_ROOT", VAR_DIR / "static")
 # Leaflet's files come from the django-leaflet package; its Django app is not installed (its admin
 # needs GeoDjango), only the files are served.
 LEAFLET_STATIC = (
     Path(importlib.util.find_spec("leaflet").submodule_search_locations[0]) / "static" / "leaflet"
 )
 STATICFILES_DIRS = [BASE_DIR / "static", ("leaflet", LEAFLET_STATIC)]
-EVIDENCE_ROOT = Path(env_str("EVIDENCE_ROOT", str(VAR_DIR / "evidence")))
+EVIDENCE_ROOT = env_path("EVIDENCE_ROOT", VAR_DIR / "evidence")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Evidence is private: no base_url, so nothing can build a public link to it. Pages show it
@@ -315,7 +389,9 @@ FILING_STEP_RATE = env_str("FILING_STEP_RATE", "300/h")
 STATUS_LOOKUP_RATE = env_str("STATUS_LOOKUP_RATE", "120/h")
 # How many proxies in front of us append to X-Forwarded-For; 0 trusts none and uses the socket.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
-RATELIMIT_VIEW = "reports.views.resident.rate_limited"
+RATELIMIT_VIEW = "reports.views.errors.too_many_requests"
+# A refused form (its CSRF token too old, or missing) gets our page, in the visitor's language.
+CSRF_FAILURE_VIEW = "reports.views.errors.csrf_failure"
 # If the shared cache (Redis) is down, let residents file rather than show them an error: the outbox
 # keeps their report safe, and an hour without a rate limit is the lesser harm.
 RATELIMIT_FAIL_OPEN = True
@@ -330,11 +406,11 @@ OPEN311_PUBLISH_PHOTOS = env_bool("OPEN311_PUBLISH_PHOTOS")
 
 # --- Mail -------------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
-EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+EMAIL_FILE_PATH = str(env_path("EMAIL_FILE_PATH", VAR_DIR / "mail"))
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
-EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{CITY_NAME} 311 <no-reply@311.example.org>")
@@ -353,9 +429,21 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "polling_interval": 0.2,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
-    else {"visibility_timeout": 3600}
+    else {
+        "visibility_timeout": 3600,
+        # A publish (after a filing commits, or from the sweeper) connects once and gives up: the work is safe
+        # in the outbox, and the sweeper sends it when the broker is back. kombu's default retries for
+        # seconds, and that was the resident's Send button.
+        "max_retries": 0,
+    }
 )
-CELERY_BROKER_CONNECTION_TIMEOUT = 3
+if CELERY_BROKER_URL.startswith(("redis", "rediss")):
+    # A hung Redis must not hold a publish (or /healthz) for longer than a Redis call may take.
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "socket_connect_timeout": REDIS_TIMEOUT_MS / 1000,
+        "socket_timeout": REDIS_TIMEOUT_MS / 1000,
+    }
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 # A task is acknowledged only when it has run, so a worker that dies mid-task leaves it queued.
@@ -364,15 +452,23 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-OUTBOX_SWEEP_SECONDS = env_int("OUTBOX_SWEEP_SECONDS", 60, minimum=1)
-# A row still pending this long after it was due was lost on the way (broker down, worker killed).
+# The sweeper's query reads only pending rows that are due (an index), so running it often is cheap; often
+# is what sends the work waiting for a broker that was down within seconds of its return.
+OUTBOX_SWEEP_SECONDS = env_int("OUTBOX_SWEEP_SECONDS", 5, minimum=1)
+# A row whose wake-up call did reach the broker, still pending this long after it was due, was lost inside
+# the broker (a Redis restarted empty) and is sent again. Rows whose wake-up call failed, and rows whose
+# worker died (their lease ran out), are sent at the next sweep.
 OUTBOX_STUCK_SECONDS = env_int("OUTBOX_STUCK_SECONDS", 120, minimum=1)
 # Failed work is tried again with exponential backoff and jitter, starting at this many seconds, until
 # its window closes; then it is dead-lettered for a supervisor to look at.
 OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30, minimum=1)
 OUTBOX_EMAIL_RETRY_HOURS = env_int("OUTBOX_EMAIL_RETRY_HOURS", 24, minimum=0)
-# A worker holds a row this long before another may take it over (a worker killed mid-task).
+# A worker holds a row this long before another may take it over (a worker killed mid-task). Hand-offs
+# may take a connect and a 30-second read (traffic/client.py), and a slow one must never run twice at once.
 OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 300, minimum=1)
+# Emails take seconds; a killed worker's email is sent again this soon (the same Message-ID, so the relay
+# and the resident's mail client can tell it is one message). Keep it well above EMAIL_TIMEOUT.
+OUTBOX_EMAIL_LEASE_SECONDS = env_int("OUTBOX_EMAIL_LEASE_SECONDS", 60, minimum=1)
 
 # --- Traffic Control (docs/traffic-control.md) -------------------------------------------------------
 # "board": Traffic Control works parking tickets on the portal's own board (/traffic/).
@@ -381,6 +477,8 @@ TRAFFIC_HANDOFF = env_str("TRAFFIC_HANDOFF", "board")
 if TRAFFIC_HANDOFF not in ("board", "webhook"):
     raise ImproperlyConfigured(f"TRAFFIC_HANDOFF must be board or webhook, not {TRAFFIC_HANDOFF!r}")
 TRAFFIC_RETRY_HOURS = env_int("TRAFFIC_RETRY_HOURS", 48, minimum=24)
+# How long a status callback to an Open311 client keeps being retried before it is dead-lettered.
+OPEN311_CALLBACK_RETRY_HOURS = env_int("OPEN311_CALLBACK_RETRY_HOURS", 48, minimum=1)
 # Endpoints on loopback, private, link-local or reserved addresses are refused (in the admin and at each
 # delivery), so an endpoint cannot turn the portal against machines inside the city's network. true only
 # for a receiver on the same machine or network: tests, benchmarks, a demo.
@@ -388,7 +486,12 @@ TRAFFIC_ALLOW_PRIVATE_URLS = env_bool("TRAFFIC_ALLOW_PRIVATE_URLS")
 # Photo links in a delivery stay valid this long.
 TRAFFIC_PHOTO_LINK_DAYS = env_int("TRAFFIC_PHOTO_LINK_DAYS", 7, minimum=1)
 CELERY_BEAT_SCHEDULE = {
-    "sweep-outbox": {"task": "reports.tasks.sweep_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
+    # A sweep still queued when the next one is due is dropped: a busy worker does not face a pile of them.
+    "sweep-outbox": {
+        "task": "reports.tasks.sweep_outbox",
+        "schedule": OUTBOX_SWEEP_SECONDS,
+        "options": {"expires": OUTBOX_SWEEP_SECONDS},
+    },
     "purge-abandoned-drafts": {"task": "reports.tasks.purge_abandoned_drafts", "schedule": 3600},
     "follow-up-info-requests": {"task": "reports.tasks.follow_up_info_requests", "schedule": 900},
     "heartbeat": {"task": "reports.tasks.heartbeat", "schedule": 30},
@@ -398,6 +501,10 @@ CELERY_BEAT_SCHEDULE = {
 # --- Operations -------------------------------------------------------------------------------------------
 # /healthz calls the worker dead when its last heartbeat (every 30 s, from beat) is older than this.
 HEALTH_WORKER_MAX_AGE_SECONDS = env_int("HEALTH_WORKER_MAX_AGE_SECONDS", 180, minimum=30)
+# Below this much free space where evidence is kept (local storage), /healthz and the supervisors' figures
+# page warn, long before uploads start failing. A warning keeps /healthz at 200: every web process shares
+# the volume, so taking them out of the load balancer would stop filing altogether.
+EVIDENCE_MIN_FREE_MB = env_int("EVIDENCE_MIN_FREE_MB", 2048, minimum=0)
 # Closed reports and their evidence are purged this many days after closing (7 years by default).
 RETENTION_DAYS = env_int("RETENTION_DAYS", 2557, minimum=1)
 

@@ -254,3 +254,41 @@ class StaffTOTPDeviceAdmin(SecondFactorResetAdmin, TOTPDeviceAdmin):
 @admin.register(StaticDevice)
 class StaffStaticDeviceAdmin(SecondFactorResetAdmin, StaticDeviceAdmin):
     pass
+
+
+# City holidays (seeds/holidays.json): expected review dates skip them. Imported here to keep this
+# registration in one appended block; it may join the imports above.
+from .models import Holiday  # noqa: E402
+
+
+@admin.register(Holiday)
+class HolidayAdmin(TranslationAdmin):
+    list_display = ("date", "name")
+    date_hierarchy = "date"
+
+
+# The city's phone line for each language (seeds/languages.json), in every page's footer. Imported here
+# to keep this registration in one appended block; it may join the imports above.
+from django.db import transaction  # noqa: E402
+
+from .language_lines import forget_language_lines  # noqa: E402
+from .models import LanguageLine  # noqa: E402
+
+
+@admin.register(LanguageLine)
+class LanguageLineAdmin(admin.ModelAdmin):
+    list_display = ("language", "phone", "order", "active")
+
+    # Pages keep the lines in memory (reports/language_lines.py): after a change, this process reads
+    # them again; the others within minutes.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(forget_language_lines)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        transaction.on_commit(forget_language_lines)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(forget_language_lines)

@@ -174,3 +174,30 @@ def horizontal_bar_chart(
                 x += value * scale
         parts.append(text(x + 6, y + 35, totals[i]))
     return svg(chart_id, title, description, width, bottom + 22, "".join(parts))
+
+
+def funnel_chart(
+    *,
+    chart_id: str,
+    title: str,
+    description: str,
+    steps: Sequence[tuple[str, int]],
+    width: int = 720,
+) -> str:
+    """One centred horizontal bar per step (started, …, filed), as wide as its share of the first step,
+    with the count and that share beside each step's name."""
+    first = steps[0][1] if steps else 0
+    centre, widest = width / 2, width - 24
+    row_height = 48
+    parts = []
+    for i, (label, value) in enumerate(steps):
+        y = 8 + i * row_height
+        share = f" ({round(100 * value / first)}%)" if first else ""
+        parts.append(text(12, y + 14, f"{label}: {value}{share}", font_weight="600"))
+        if value:
+            bar_width = widest * value / max(first, value)
+            tip = element("title", {}, escape(f"{label}: {value}{share}"))
+            bar = {"x": f"{centre - bar_width / 2:.1f}", "y": y + 20, "width": f"{bar_width:.1f}"}
+            bar |= {"height": 20, "fill": PALETTE[2] if i == len(steps) - 1 else BLUE}
+            parts.append(element("rect", bar, tip))
+    return svg(chart_id, title, description, width, 8 + row_height * len(steps) + 4, "".join(parts))

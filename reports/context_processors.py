@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest
 
+from .language_lines import language_lines
+
 
 def city(request: HttpRequest) -> dict:
     return {
@@ -14,4 +16,7 @@ def city(request: HttpRequest) -> dict:
         "MAP_TILE_URL": settings.MAP_TILE_URL,
         "MAP_ATTRIBUTION": settings.MAP_ATTRIBUTION,
         "lockout_minutes": round(settings.AXES_COOLOFF_TIME * 60),
+        "DRAFT_DAYS": settings.DRAFT_TTL_HOURS // 24,
+        # The function, not its result: templates call it only where they show the lines.
+        "LANGUAGE_LINES": language_lines,
     }

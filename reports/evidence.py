@@ -21,6 +21,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from .evidence_checks import (
@@ -153,15 +154,32 @@ def save(
     )
 
 
+class StorageUnavailable(Exception):
+    """The evidence storage refused a write (a full disk, a bucket out of reach): nothing was kept."""
+
+
+def storage_unavailable_message() -> str:
+    return _(
+        "We cannot save photos or documents right now. Your report is kept: you can send it now without "
+        "them (staff may ask you for them later), or try again in a while."
+    )
+
+
 def save_all(files: list[tuple[str, File]]) -> list[str]:
     storage = evidence_storage()
     saved: list[str] = []
+    name = ""
     try:
         for name, content in files:
             saved.append(storage.save(name, content))
-    except BaseException:
-        for name in saved:
-            delete_quietly(storage, name)
+    except BaseException as error:
+        # The file being written when it failed stays behind half-written on a full disk (its name is
+        # ours and new, so a file by that name is that file).
+        for leftover in [*saved, name]:
+            delete_quietly(storage, leftover)
+        if isinstance(error, Exception):
+            logger.error("Evidence storage refused a write: %r", error)
+            raise StorageUnavailable(str(error)) from error
         raise
     return saved
 

@@ -6,7 +6,10 @@ language the resident used, with a freshly minted status link.
 
 from __future__ import annotations
 
+import hashlib
 import smtplib
+from email.utils import parseaddr
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -14,12 +17,33 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from . import outbox
-from .models import OutboxMessage, ReferralReason, RejectionReason, Report, ReportEvent, StatusLink
+from . import outbox, staff_messages
+from .models import (
+    Draft,
+    MeToo,
+    OutboxMessage,
+    ReferralReason,
+    RejectionReason,
+    Report,
+    ReportEvent,
+    StatusLink,
+)
 
 
 def status_url(token: str) -> str:
     return settings.SITE_URL + reverse("report-status", args=[token])
+
+
+def message_id(message: OutboxMessage) -> str:
+    """The same on every attempt: email is sent at least once (a worker killed after the relay took the
+    message sends it again), and a relay or mail client that sees this Message-ID twice knows it is one."""
+    digest = hashlib.sha256(message.dedupe_key.encode()).hexdigest()[:12]
+    sender = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    domain = sender.rpartition("@")[2] or urlsplit(settings.SITE_URL).hostname
+    return f"<outbox-{message.pk}.{digest}@{domain}>"
+
+
+ME_TOO_TEMPLATE = "parking-resolved-me-too"
 
 
 def queue_email(
@@ -35,6 +59,40 @@ def queue_email(
         dedupe_key=f"email:{template}:{report.pk}:{occasion}",
         payload={"template": template, "event": event.pk if event else None, **(extra or {})},
     )
+
+
+def queue_me_too_emails(report: Report, event: ReportEvent) -> None:
+    """Everyone who said "me too" and left an email hears what Traffic Control found: the outcome only,
+    in their own language, with no status link and nothing of the first reporter's."""
+    for me_too in report.me_toos.exclude(contact_email=""):
+        outbox.enqueue(
+            OutboxMessage.Kind.EMAIL,
+            report=report,
+            dedupe_key=f"email:{ME_TOO_TEMPLATE}:{me_too.pk}:{event.pk}",
+            payload={"template": ME_TOO_TEMPLATE, "event": event.pk, "me_too": me_too.pk},
+        )
+
+
+def send_me_too_email(message: OutboxMessage) -> None:
+    me_too = MeToo.objects.filter(pk=message.payload["me_too"]).select_related("report").first()
+    if me_too is None or not me_too.contact_email:
+        raise outbox.GiveUp("the me-too was purged with its report")
+    report = me_too.report
+    context = {
+        "report": report,
+        "language": me_too.language,
+        "PHONE_EMERGENCY": settings.PHONE_EMERGENCY,
+        "CITY_NAME": settings.CITY_NAME,
+    }
+    with translation.override(me_too.language):
+        subject = render_to_string(f"emails/{ME_TOO_TEMPLATE}-subject.txt", context)
+        text = render_to_string(f"emails/{ME_TOO_TEMPLATE}-body.txt", context)
+        html = render_to_string(f"emails/{ME_TOO_TEMPLATE}-body.html", context)
+    headers = {"Message-ID": message_id(message)}
+    subject = " ".join(subject.split())
+    email = EmailMultiAlternatives(subject, text, to=[me_too.contact_email], headers=headers)
+    email.attach_alternative(html, "text/html")
+    deliver(email)
 
 
 def reason_for(template: str, code: str | None):
@@ -61,13 +119,21 @@ def render_email(report: Report, template: str, context: dict) -> tuple[str, str
 
 
 def send_outbox_email(message: OutboxMessage) -> None:
+    if message.payload.get("draft"):
+        send_resume_link(message)
+        return
+    if message.payload.get("me_too"):
+        send_me_too_email(message)
+        return
     report = message.report
     template = message.payload["template"]
     event_id = message.payload.get("event")
+    event = ReportEvent.objects.filter(pk=event_id).select_related("report").first() if event_id else None
     context = {
         "report": report,
         "payload": message.payload,
-        "event": ReportEvent.objects.filter(pk=event_id).first() if event_id else None,
+        "event": event,
+        "staff_message": staff_messages.for_resident(event, report.language),
         "reason": reason_for(template, message.payload.get("reason")),
         "status_url": status_url(StatusLink.issue(report)),
         "CITY_NAME": settings.CITY_NAME,
@@ -76,14 +142,60 @@ def send_outbox_email(message: OutboxMessage) -> None:
         "PHONE_311": settings.PHONE_311,
     }
     subject, text, html = render_email(report, template, context)
-    email = EmailMultiAlternatives(subject, text, to=[report.contact_email])
+    email = EmailMultiAlternatives(
+        subject, text, to=[report.contact_email], headers={"Message-ID": message_id(message)}
+    )
     email.attach_alternative(html, "text/html")
     if template in ATTACHMENTS:
         with translation.override(report.language):
             email.attach(*ATTACHMENTS[template](report))
+    deliver(email)
+
+
+def deliver(email: EmailMultiAlternatives) -> None:
     try:
         email.send()
     except smtplib.SMTPRecipientsRefused as exc:
         raise outbox.GiveUp(f"recipient refused: {exc.recipients}") from exc
     except (smtplib.SMTPException, OSError) as exc:
         raise outbox.RetryLater(f"{type(exc).__name__}: {exc}") from exc
+
+
+# --- "Save and come back later" ------------------------------------------------------------------------
+
+
+def queue_resume_link(draft: Draft, email: str) -> None:
+    """Queue the link that reopens the draft; the token is minted when the email is sent, never stored."""
+    draft.resume_email = email
+    draft.save(update_fields=["resume_email", "updated_at"])
+    asked = OutboxMessage.objects.filter(dedupe_key__startswith=f"email:draft-resume:{draft.pk}:").count()
+    outbox.enqueue(
+        OutboxMessage.Kind.EMAIL,
+        report=None,
+        dedupe_key=f"email:draft-resume:{draft.pk}:{asked + 1}",
+        payload={"template": "draft-resume", "draft": draft.pk},
+    )
+
+
+def send_resume_link(message: OutboxMessage) -> None:
+    from . import drafts  # drafts builds on the outbox that calls this
+
+    draft = Draft.objects.filter(pk=message.payload["draft"], report__isnull=True).first()
+    if draft is None or not draft.resume_email:
+        raise outbox.GiveUp("the draft was filed or purged before its link went out")
+    context = {
+        "draft": draft,
+        "resume_url": settings.SITE_URL + reverse("report-resume", args=[drafts.new_resume_link(draft)]),
+        "days": settings.DRAFT_TTL_HOURS // 24,
+        "CITY_NAME": settings.CITY_NAME,
+        "PHONE_EMERGENCY": settings.PHONE_EMERGENCY,
+    }
+    with translation.override(draft.language):
+        subject = " ".join(render_to_string("emails/draft-resume-subject.txt", context).split())
+        text = render_to_string("emails/draft-resume-body.txt", context)
+        html = render_to_string("emails/draft-resume-body.html", context)
+    email = EmailMultiAlternatives(
+        subject, text, to=[draft.resume_email], headers={"Message-ID": message_id(message)}
+    )
+    email.attach_alternative(html, "text/html")
+    deliver(email)

@@ -1,4 +1,5 @@
-"""The approved copy of a report as a PDF: what the resident hands to an insurer."""
+"""A report as a PDF: the approved copy the resident hands to an insurer, and the copy of what they filed,
+marked as not yet reviewed, that they can keep from the moment they file."""
 
 from __future__ import annotations
 
@@ -144,12 +145,30 @@ def approved_report_pdf(report: Report) -> bytes:
         return bytes(pdf.output())
 
 
-def new_document(report: Report) -> ReportPDF:
+def filed_report_pdf(report: Report) -> bytes:
+    """Everything the resident gave, as it was received: never a case number, and marked on every page
+    as not reviewed, so it cannot pass for the approved copy."""
+    with override(report.language):
+        pdf = new_document(report, reference=report.tracking_number, note=filed_footer_note())
+        pdf.add_page()
+        write_title(pdf, report)
+        write_not_reviewed(pdf, report)
+        write_received(pdf, report)
+        write_when_where(pdf, report)
+        write_what(pdf, report)
+        write_answers(pdf, report)
+        write_description(pdf, report)
+        write_contact(pdf, report)
+        write_evidence(pdf, report)
+        return bytes(pdf.output())
+
+
+def new_document(report: Report, *, reference: str = "", note: str = "") -> ReportPDF:
     title = _("%(city)s 311 report") % {"city": settings.CITY_NAME}
-    case = report.case_number or report.tracking_number
+    case = reference or report.case_number or report.tracking_number
     pdf = ReportPDF(
         running_title=f"{title} · {case}",
-        footer_note=footer_note(),
+        footer_note=note or footer_note(),
         page_label=_("Page %(page)s of %(pages)s"),
     )
     pdf.set_title(f"{title} {case}")
@@ -163,6 +182,13 @@ def footer_note() -> str:
         "This copy was produced by the %(city)s 311 online reporting system on %(date)s. "
         "Verify it with the case number by calling %(phone)s."
     ) % {"city": settings.CITY_NAME, "date": local_date(timezone.now()), "phone": settings.PHONE_311}
+
+
+def filed_footer_note() -> str:
+    return _(
+        "Copy of a report as received by the %(city)s 311 online reporting system, produced on %(date)s. "
+        "Received — not yet reviewed; this is not an official police report."
+    ) % {"city": settings.CITY_NAME, "date": local_date(timezone.now())}
 
 
 # --- Formatting -----------------------------------------------------------------------------------------
@@ -261,6 +287,44 @@ def write_case(pdf: ReportPDF, report: Report) -> None:
             (_("Tracking number"), report.tracking_number),
             (_("Status"), report.get_status_display()),
             (_("Approved on"), local_time(approved_at) if approved_at else ""),
+            (_("Type"), report.report_type.name),
+            (_("Category"), report.subtype.name),
+            (_("Filed"), local_time(report.created_at)),
+        ],
+    )
+
+
+def write_not_reviewed(pdf: ReportPDF, report: Report) -> None:
+    pdf.ln(3)
+    pdf.set_draw_color(*HEADING)
+    pdf.set_line_width(0.6)
+    top = pdf.y
+    pdf.set_font("helvetica", style="B", size=13)
+    pdf.set_text_color(*HEADING)
+    with indented(pdf, 3):
+        pdf.ln(2)
+        pdf.multi_cell(0, 7, _("Received — not yet reviewed"), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        paragraph(
+            pdf,
+            _(
+                "This is a copy of what you filed, for your records. It is not an official police report: "
+                "when a report taker approves your report, the approved copy with its case number is on "
+                "your status link."
+            ),
+        )
+        if report.status == Status.APPROVED:
+            paragraph(pdf, _("Your report has since been approved: download the approved copy instead."))
+        pdf.ln(2)
+    pdf.rect(pdf.l_margin, top, pdf.w - pdf.l_margin - pdf.r_margin, pdf.y - top)
+    pdf.set_line_width(0.2)
+
+
+def write_received(pdf: ReportPDF, report: Report) -> None:
+    heading(pdf, _("Your report"))
+    field_rows(
+        pdf,
+        [
+            (_("Tracking number"), report.tracking_number),
             (_("Type"), report.report_type.name),
             (_("Category"), report.subtype.name),
             (_("Filed"), local_time(report.created_at)),

@@ -12,10 +12,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from traffic.queries import delivery_attempts, endpoints_by_id
+from traffic.queries import delivery_attempts, endpoints_by_id, metres_between
 
 from .access import QUEUE_PERMISSION, SUPERVISE
 from .models import (
+    DraftUpload,
     Evidence,
     OutboxMessage,
     Queue,
@@ -26,7 +27,7 @@ from .models import (
     ReportSubtype,
     ReportType,
 )
-from .statuses import OPEN_STATUSES
+from .statuses import ACTIVE_TICKET, OPEN_STATUSES
 
 
 def catalog() -> QuerySet[ReportType]:
@@ -42,6 +43,43 @@ def filable_subtype(code: str) -> ReportSubtype | None:
         .filter(code=code, active=True, report_type__active=True)
         .first()
     )
+
+
+SAME_PROBLEM_RADIUS_METRES = 50
+SAME_PROBLEM_WINDOW = timedelta(hours=24)
+
+
+def same_problem_nearby(subtype: ReportSubtype, details: dict) -> list[Report]:
+    """Open parking reports of the same kind from the last day within 50 m of the resident's pin (or at
+    the same address when there is no pin): what they may be about to report again."""
+    candidates = Report.objects.filter(
+        subtype=subtype,
+        status__in=ACTIVE_TICKET,
+        created_at__gte=timezone.now() - SAME_PROBLEM_WINDOW,
+    ).order_by("-created_at")[:200]
+    lat, lng = first_float(details.get("latitude")), first_float(details.get("longitude"))
+    if lat is not None and lng is not None:
+        return [
+            report
+            for report in candidates
+            if report.latitude is not None
+            and metres_between(lat, lng, report.latitude, report.longitude) <= SAME_PROBLEM_RADIUS_METRES
+        ]
+    address = " ".join((details.get("address") or [""])[0].lower().split())
+    return [
+        report for report in candidates if address and " ".join(report.address.lower().split()) == address
+    ]
+
+
+def first_float(values: list[str] | None) -> float | None:
+    try:
+        return float(values[0]) if values and values[0] else None
+    except ValueError:
+        return None
+
+
+def draft_upload(draft, public_id) -> DraftUpload | None:
+    return DraftUpload.objects.filter(draft=draft, public_id=public_id).first()
 
 
 def evidence_of(report: Report, public_id) -> Evidence | None:

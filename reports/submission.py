@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from . import evidence, notifications, routing, workflow
 from .evidence import StoredUpload
 from .evidence_checks import EvidenceRejected
-from .models import Draft, Evidence, Report, ReportEvent, StolenItem, new_tracking_number
+from .models import Draft, DraftUpload, Evidence, Report, ReportEvent, StolenItem, new_tracking_number
 from .statuses import Status
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,10 @@ class Filed:
 
 
 def store_uploads(files: list[UploadedFile]) -> tuple[list[StoredUpload], list[str]]:
-    """Check and store every file, or none of them: one bad file and the others are discarded."""
+    """Check and store every file, or none of them: one bad file and the others are discarded.
+
+    When the storage itself fails (a full disk), nothing is kept and the resident is told the report
+    can go without its files: what they typed is in the draft, and staff can ask for the files later."""
     try:
         evidence.check_file_count(len(files))
     except ValidationError as exc:
@@ -58,25 +61,16 @@ def store_uploads(files: list[UploadedFile]) -> tuple[list[StoredUpload], list[s
                 stored.append(evidence.store_upload(upload))
             except EvidenceRejected as exc:
                 errors.append(exc.message)
-    except BaseException:  # the storage itself failed (disk full): leave nothing behind
+    except evidence.StorageUnavailable:
+        evidence.discard(stored)
+        return [], [evidence.storage_unavailable_message()]
+    except BaseException:
         evidence.discard(stored)
         raise
     if errors:
         evidence.discard(stored)
         return [], errors
     return stored, []
-
-
-def submit(draft: Draft, *, uploads: list[StoredUpload], **kwargs) -> Filed:
-    """File the draft; the stored files are removed again if they did not become evidence."""
-    try:
-        filed = file_report(draft, uploads=uploads, **kwargs)
-    except BaseException:
-        evidence.discard(uploads)
-        raise
-    if not filed.created:
-        evidence.discard(uploads)
-    return filed
 
 
 def file_report(
@@ -104,6 +98,8 @@ def file_report(
             StolenItem(report=report, order=n, **item) for n, item in enumerate(items)
         )
         Evidence.objects.bulk_create(evidence_rows(report, uploads, Evidence.Source.FILING))
+        # The files the resident added while filling it in are the report's evidence now.
+        DraftUpload.objects.filter(draft=draft).delete()
         workflow.record_event(
             report,
             ReportEvent.Kind.FILED,
@@ -139,7 +135,7 @@ def build_report(draft: Draft, details: dict, answers: dict) -> Report:
 
 def save_with_tracking_number(report: Report, attempts: int = 5) -> None:
     # 30^8 numbers make a clash rare, but a clash must not lose the report: draw again.
-    for _ in range(attempts - 1):
+    for _attempt in range(attempts - 1):
         try:
             with transaction.atomic():
                 report.save()

@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from .views import (
     deliveries,
+    filing_review,
     filing_steps,
     health,
     intake,
@@ -17,6 +18,7 @@ urlpatterns = [
     path("", include(resident.urlpatterns)),
     path("", include(health.urlpatterns)),
     path("report/", include(filing_steps.urlpatterns)),
+    path("report/", include(filing_review.urlpatterns)),
     path("staff/", include(staff.urlpatterns)),
     path("staff/2fa/", include(two_factor.urlpatterns)),
     path("staff/queues/", include(staff_queue.urlpatterns)),

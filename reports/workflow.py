@@ -14,20 +14,23 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import notifications
+from . import notifications, staff_messages
 from .models import (
     CaseNumberCounter,
     Evidence,
+    MeToo,
     Queue,
     ReferralReason,
     RejectionReason,
     Report,
     ReportEvent,
+    ResponseTemplate,
 )
-from .statuses import ALLOWED_MOVES, CLOSED_STATUSES, Status
+from .statuses import ACTIVE_TICKET, ALLOWED_MOVES, CLOSED_STATUSES, Status
 
 S = Status
 log = logging.getLogger(__name__)
@@ -44,6 +47,11 @@ class IllegalMove(Exception):
 
 class NotAllowed(Exception):
     """A request that makes no sense for this report (a duplicate of itself, a move to its own queue)."""
+
+
+# Sent by move() inside the transaction of the change, with report= and event=: an app above this one
+# (open311's callbacks) queues its own outbox row there, so it is never lost nor sent for a rollback.
+status_changed = Signal()
 
 
 def check_move(report: Report, to_status: str) -> None:
@@ -113,7 +121,7 @@ def move(
         "Report moved",
         extra={"tracking_number": report.tracking_number, "from_status": from_status, "to_status": to_status},
     )
-    return record_event(
+    event = record_event(
         report,
         kind,
         by=by,
@@ -123,6 +131,8 @@ def move(
         from_status=from_status,
         to_status=to_status,
     )
+    status_changed.send(sender=Report, report=report, event=event)
+    return event
 
 
 # --- Working the queue -------------------------------------------------------------------------------
@@ -165,12 +175,20 @@ def assign(report: Report, *, to: AbstractBaseUser | None, by: AbstractBaseUser)
     )
 
 
-def approve(report: Report, *, by: AbstractBaseUser, note: str = "") -> ReportEvent:
+def approve(
+    report: Report,
+    *,
+    by: AbstractBaseUser,
+    note: str = "",
+    template: ResponseTemplate | None = None,
+    missing: str = "",
+) -> ReportEvent:
     with transaction.atomic():
         lock(report)
         check_move(report, S.APPROVED)
         report.case_number = next_case_number()
-        event = move(report, S.APPROVED, by=by, note=note, extra_fields=("case_number",))
+        data = staff_messages.event_data(template, missing)
+        event = move(report, S.APPROVED, by=by, note=note, data=data, extra_fields=("case_number",))
         notifications.queue_email(report, "report-approved", event=event)
     return event
 
@@ -187,12 +205,26 @@ def next_case_number() -> str:
     return f"{settings.CASE_NUMBER_PREFIX}{year % 100:02d}-{counter.last:06d}"
 
 
-def request_info(report: Report, *, by: AbstractBaseUser, message: str) -> ReportEvent:
+def request_info(
+    report: Report,
+    *,
+    by: AbstractBaseUser,
+    message: str = "",
+    template: ResponseTemplate | None = None,
+    missing: str = "",
+) -> ReportEvent:
+    if not message.strip() and template is None:
+        raise NotAllowed(_("Say what you need from the resident, or pick a prepared message."))
     with transaction.atomic():
         report.info_due_at = timezone.now() + timedelta(days=report.report_type.info_window_days)
         report.info_reminder_sent_at = None
         event = move(
-            report, S.NEEDS_INFO, by=by, note=message, extra_fields=("info_due_at", "info_reminder_sent_at")
+            report,
+            S.NEEDS_INFO,
+            by=by,
+            note=message,
+            data=staff_messages.event_data(template, missing),
+            extra_fields=("info_due_at", "info_reminder_sent_at"),
         )
         notifications.queue_email(report, "info-requested", event=event)
     return event
@@ -231,24 +263,44 @@ def remind_about_info(report: Report) -> ReportEvent | None:
 def close_unanswered(report: Report) -> ReportEvent:
     with transaction.atomic():
         event = move(
-            report, S.CLOSED, by=None, data={"reason": "no-reply"}, note=_("No answer was received in time.")
+            # No note: the page and the email word the reason in the resident's language.
+            report,
+            S.CLOSED,
+            by=None,
+            data={"reason": "no-reply"},
         )
         notifications.queue_email(report, "report-closed-no-reply", event=event)
     return event
 
 
-def reject(report: Report, *, by: AbstractBaseUser, reason: RejectionReason, note: str = "") -> ReportEvent:
+def reject(
+    report: Report,
+    *,
+    by: AbstractBaseUser,
+    reason: RejectionReason,
+    note: str = "",
+    template: ResponseTemplate | None = None,
+    missing: str = "",
+) -> ReportEvent:
     with transaction.atomic():
-        event = move(report, S.REJECTED, by=by, note=note, data={"reason": reason.code})
+        data = {"reason": reason.code, **staff_messages.event_data(template, missing)}
+        event = move(report, S.REJECTED, by=by, note=note, data=data)
         notifications.queue_email(report, "report-rejected", event=event, extra={"reason": reason.code})
     return event
 
 
 def refer_to_police(
-    report: Report, *, by: AbstractBaseUser, reason: ReferralReason, note: str = ""
+    report: Report,
+    *,
+    by: AbstractBaseUser,
+    reason: ReferralReason,
+    note: str = "",
+    template: ResponseTemplate | None = None,
+    missing: str = "",
 ) -> ReportEvent:
     with transaction.atomic():
-        event = move(report, S.REFERRED, by=by, note=note, data={"reason": reason.code})
+        data = {"reason": reason.code, **staff_messages.event_data(template, missing)}
+        event = move(report, S.REFERRED, by=by, note=note, data=data)
         notifications.queue_email(report, "report-referred", event=event, extra={"reason": reason.code})
     return event
 
@@ -266,8 +318,15 @@ def mark_duplicate(report: Report, *, by: AbstractBaseUser, original: Report) ->
     )
 
 
-def close(report: Report, *, by: AbstractBaseUser, note: str = "") -> ReportEvent:
-    return move(report, S.CLOSED, by=by, note=note)
+def close(
+    report: Report,
+    *,
+    by: AbstractBaseUser,
+    note: str = "",
+    template: ResponseTemplate | None = None,
+    missing: str = "",
+) -> ReportEvent:
+    return move(report, S.CLOSED, by=by, note=note, data=staff_messages.event_data(template, missing))
 
 
 @transaction.atomic
@@ -288,6 +347,17 @@ def move_to_queue(report: Report, *, by: AbstractBaseUser, queue: Queue, note: s
 
 def add_note(report: Report, *, by: AbstractBaseUser, text: str) -> ReportEvent:
     return record_event(report, ReportEvent.Kind.NOTE, by=by, note=text)
+
+
+@transaction.atomic
+def add_me_too(report: Report, *, channel: str, language: str, email: str = "") -> MeToo:
+    """Someone else saw the same parking problem: counted on the report instead of filed again."""
+    lock(report)
+    if report.status not in ACTIVE_TICKET:
+        raise NotAllowed(_("That report is already closed. Please report the problem again."))
+    me_too = MeToo.objects.create(report=report, channel=channel, language=language, contact_email=email)
+    record_event(report, ReportEvent.Kind.ME_TOO, by=None, is_public=True, data={"channel": channel})
+    return me_too
 
 
 # --- Parking tickets (Traffic Control) -----------------------------------------------------------------
@@ -320,6 +390,7 @@ def resolve(
             extra_fields=("outcome",),
         )
         notifications.queue_email(report, "parking-resolved", event=event)
+        notifications.queue_me_too_emails(report, event)
     return event
 
 

@@ -74,7 +74,7 @@ def fill_details(client: Client, subtype_code: str, **overrides):
 
 
 def send(client: Client, files=(), confirm: bool = True):
-    data = {"files": list(files)}
+    data = {"files": list(files), "send": "1"}  # the "Send report" button
     if confirm:
         data["confirm"] = "on"
     return client.post(reverse("report-review"), data)

@@ -11,7 +11,14 @@ from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from PIL import Image
 
-from reports.evidence import StoredUpload, check_file_count, discard, sha256_of_stored, store_upload
+from reports.evidence import (
+    StorageUnavailable,
+    StoredUpload,
+    check_file_count,
+    discard,
+    sha256_of_stored,
+    store_upload,
+)
 from reports.evidence_checks import EvidenceRejected, acts_by_itself
 from reports.evidence_copies import flattened, reduced_copy
 from tests import samples
@@ -303,7 +310,7 @@ def test_it_treats_pillows_bomb_warning_as_a_rejection_without_leaking_it(settin
 def test_it_leaves_nothing_behind_when_storage_fails_halfway(settings, tmp_path):
     root = use_evidence_storage(settings, tmp_path / "evidence", "tests.test_evidence.FailingStorage")
 
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(StorageUnavailable, match="No space left"):
         store_upload(samples.upload("photo.jpg", samples.jpeg_bytes()))
 
     assert stored_files(root) == []

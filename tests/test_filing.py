@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from reports.models import Draft, Evidence, OutboxMessage, Report, ReportEvent, StatusLink
+from reports.models import Draft, DraftUpload, Evidence, OutboxMessage, Report, ReportEvent, StatusLink
 
 from . import samples
 from .flows import SAFE_ANSWERS, file_report, fill_details, pass_screen, send, status_token
@@ -87,10 +87,30 @@ def test_it_asks_parking_reporters_only_what_applies(client, catalog):
     assert "suspect_known" not in page and "excluded_items" not in page
 
 
-def test_it_keeps_an_unanswered_screen_on_the_page(client, catalog):
-    response = client.post(reverse("report-eligibility", args=["theft-other"]), {"in_danger": "no"})
-    assert response.status_code == 200
-    assert "data-error-summary" in response.content.decode()
+def test_it_asks_one_question_at_a_time_and_keeps_an_unanswered_one_on_the_page(client, catalog):
+    url = reverse("report-eligibility", args=["theft-other"])
+
+    first = client.get(url).content.decode()
+    unanswered = client.post(url, {"asked": "in_danger"})
+    answered = client.post(url, {"asked": "in_danger", "in_danger": "no"})
+
+    # Without JavaScript only the question being asked is shown; the rest wait, hidden.
+    assert re.search(r'data-question="in_danger"(?![^>]*hidden)', first)
+    assert re.search(r'data-question="happening_now"[^>]*hidden', first)
+    assert "data-error-summary" in unanswered.content.decode()
+    page = answered.content.decode()
+    assert answered.status_code == 200 and "data-error-summary" not in page
+    assert re.search(r'data-question="happening_now"(?![^>]*hidden)', page)
+    assert 'type="hidden" name="in_danger" value="no"' in page
+    assert Draft.objects.count() == 0
+
+
+def test_it_stops_at_the_first_stop_answer_whatever_comes_after(client, catalog):
+    url = reverse("report-eligibility", args=["theft-other"])
+
+    response = client.post(url, {"in_danger": "yes"})  # nothing else answered yet
+
+    assert response.status_code == 302 and response.url == reverse("report-stop", args=["emergency"])
     assert Draft.objects.count() == 0
 
 
@@ -118,11 +138,16 @@ def test_it_refuses_a_bad_file_with_a_clear_message_and_keeps_the_rest(
     page = response.content.decode()
     assert named in page and "data-error-summary" in page
     assert Report.objects.count() == 0 and Evidence.objects.count() == 0
-    assert not any(p.is_file() for p in private_evidence_storage.rglob("*"))
-    # Everything typed is still there: the review shows it and a corrected send files it.
+    # The good file is kept with the report being filed, listed with a way to remove it.
+    assert "fine.jpg" in page and 'name="remove"' in page
+    assert [upload.original_name for upload in DraftUpload.objects.all()] == ["fine.jpg"]
+    # Everything typed is still there, and sending again, without picking the good file again, files it.
     assert "Spray paint on my garage door" in page
-    assert send(client, [samples.upload("fine.jpg", samples.jpeg_bytes(), "image/jpeg")]).status_code == 302
-    assert Report.objects.get().description == "Spray paint on my garage door"
+    assert send(client).status_code == 302
+    report = Report.objects.get()
+    assert report.description == "Spray paint on my garage door"
+    assert [item.original_name for item in report.evidence.all()] == ["fine.jpg"]
+    assert not DraftUpload.objects.exists()
 
 
 def test_it_refuses_a_file_over_the_size_limit(client, catalog, settings):
@@ -142,6 +167,7 @@ def test_it_refuses_one_file_too_many(client, catalog, settings):
     response = send(client, files)
     assert response.status_code == 200 and "data-error-summary" in response.content.decode()
     assert Report.objects.count() == 0 and Evidence.objects.count() == 0
+    assert DraftUpload.objects.count() == 2  # the two that fit are kept
 
 
 def test_it_files_once_when_the_form_is_sent_twice(client, catalog):
@@ -179,10 +205,14 @@ def test_it_sends_thefts_above_the_value_cap_to_police(client, catalog):
 
 def test_it_adds_an_item_row_without_losing_what_was_typed(client, catalog):
     pass_screen(client, "theft-other")
-    response = fill_details(client, "theft-other", add_item="1")
-    page = response.content.decode()
-    assert response.status_code == 200
+    response = fill_details(client, "theft-other", add_item="1", description="")
+
+    assert response.status_code == 302 and response.url.endswith("#item-2")
+    page = client.get(response.url).content.decode()
     assert 'name="items-1-description"' in page and 'value="Laptop"' in page
+    # Nothing was checked yet: no error for the empty description the resident has not reached.
+    assert "data-error-summary" not in page and "invalid-feedback" not in page
+    assert re.search(r'name="items-1-description"[^>]*autofocus', page)
 
 
 def test_it_shows_the_status_page_only_with_the_link(client, another_resident, catalog):
@@ -214,13 +244,19 @@ def test_it_keeps_the_status_token_out_of_the_logs(client, catalog, caplog):
     assert token not in caplog.text and token[:-2] not in caplog.text
 
 
-def test_it_limits_filing_per_client_address(client, catalog):
+def test_it_limits_reports_filed_per_client_address_not_attempts(client, catalog):
     pass_screen(client, "parking-double-parked")
     fill_details(client, "parking-double-parked")
-    responses = [send(client, confirm=False) for _ in range(11)]  # FILING_RATE is 10/h
-    assert [r.status_code for r in responses[:10]] == [200] * 10
-    assert responses[-1].status_code == 429
-    assert "311" in responses[-1].content.decode()
+    mistakes = [send(client, confirm=False) for _ in range(12)]  # a resident correcting the form
+    assert {r.status_code for r in mistakes} == {200}
+
+    filed = [file_report(client, "parking-double-parked", vehicle_plate=f"LIM{n:03d}") for n in range(10)]
+    assert {r.status_code for r in filed} == {302} and Report.objects.count() == 10  # FILING_RATE is 10/h
+    pass_screen(client, "parking-double-parked")
+    fill_details(client, "parking-double-parked", vehicle_plate="LIM999")
+    limited = send(client)
+    assert limited.status_code == 429 and "311" in limited.content.decode()
+    assert Report.objects.count() == 10 and Draft.objects.filter(report__isnull=True).exists()  # kept
     # Someone at another address still files.
     neighbour = Client(REMOTE_ADDR="203.0.113.9")
     assert file_report(neighbour, "parking-double-parked").status_code == 302
@@ -250,3 +286,17 @@ def test_it_speaks_spanish(client, catalog):
 def test_it_keeps_the_safe_answers_with_the_report(client, catalog):
     file_report(client, "theft-from-vehicle")
     assert Report.objects.get().eligibility == {k: v for k, v in SAFE_ANSWERS.items()}
+
+
+def test_the_status_page_opens_in_the_reports_language_unless_the_visitor_chose(client, catalog):
+    client.cookies["django_language"] = "es"
+    file_report(client, "parking-fire-hydrant")
+    token = status_token(client)
+    url = reverse("report-status", args=[token])
+
+    from_the_email = Client().get(url).content.decode()  # a new browser, no language chosen
+    chose_english = Client()
+    chose_english.cookies["django_language"] = "en"
+
+    assert '<html lang="es">' in from_the_email and "Historial" in from_the_email
+    assert '<html lang="en">' in chose_english.get(url).content.decode()

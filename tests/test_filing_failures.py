@@ -12,8 +12,8 @@ from django.core.files.storage import FileSystemStorage
 from django.db import DatabaseError, connection, connections
 from django.utils import timezone
 
-from reports import evidence, submission, tasks
-from reports.models import Draft, Report
+from reports import drafts, evidence, submission, tasks
+from reports.models import Draft, DraftUpload, Report
 
 from . import samples
 from .factories import subtype_named
@@ -55,7 +55,7 @@ DETAILS = {
 
 
 def file_now(draft: Draft, uploads=()) -> submission.Filed:
-    return submission.submit(
+    return submission.file_report(
         draft,
         details=DETAILS,
         answers={},
@@ -76,23 +76,27 @@ def test_it_removes_the_files_it_stored_when_the_disk_fills_up(settings, private
     }
     FullAfter.room = 4  # the first photo's three files, then one more
 
-    with pytest.raises(OSError, match="No space left"):
-        submission.store_uploads(photos(3))
+    kept, problems = submission.store_uploads(photos(3))
 
+    assert kept == [] and problems == [evidence.storage_unavailable_message()]
     assert stored_files(private_evidence_storage) == []
 
 
 @pytest.mark.django_db
-def test_it_removes_the_stored_files_when_the_database_refuses_the_report(catalog, private_evidence_storage):
-    uploads, problems = submission.store_uploads(photos(2))
-    assert problems == [] and len(stored_files(private_evidence_storage)) == 6
+def test_the_database_refusing_the_report_loses_none_of_the_residents_files(
+    catalog, private_evidence_storage
+):
+    draft = new_draft()
+    assert drafts.keep_uploads(draft, photos(2)) == []
+    on_disk = stored_files(private_evidence_storage)
     refuse_evidence_rows()
 
     with pytest.raises(DatabaseError):
-        file_now(new_draft(), uploads)
+        file_now(draft, [drafts.as_stored(upload) for upload in draft.uploads.all()])
 
-    assert stored_files(private_evidence_storage) == []
-    assert not Report.objects.exists()
+    # Nothing half-filed, and the files are still the draft's, for the next try.
+    assert not Report.objects.exists() and draft.uploads.count() == 2
+    assert stored_files(private_evidence_storage) == on_disk and len(on_disk) == 6
 
 
 def refuse_evidence_rows() -> None:
@@ -142,17 +146,19 @@ def test_two_submits_at_the_same_instant_file_one_report(catalog):
 
 
 @pytest.mark.django_db
-def test_it_purges_drafts_nobody_finished_and_keeps_the_rest(catalog, settings):
+def test_it_purges_drafts_nobody_finished_and_keeps_the_rest(catalog, settings, private_evidence_storage):
     settings.DRAFT_TTL_HOURS = 24
     old, fresh, filed = new_draft(), new_draft(), new_draft()
     file_now(filed)
+    drafts.keep_uploads(old, photos(1))
     too_old = timezone.now() - timedelta(hours=25)
-    Draft.objects.filter(pk__in=[old.pk, filed.pk]).update(created_at=too_old)
+    Draft.objects.filter(pk__in=[old.pk, filed.pk]).update(updated_at=too_old)  # nobody touched them
 
     assert tasks.purge_abandoned_drafts() == 2
 
     assert list(Draft.objects.values_list("pk", flat=True)) == [fresh.pk]
     assert Report.objects.count() == 1  # a filed report outlives its draft
+    assert not DraftUpload.objects.exists() and stored_files(private_evidence_storage) == []
 
 
 def test_the_discard_of_stored_files_survives_a_storage_that_fails(private_evidence_storage, caplog):

@@ -158,7 +158,7 @@ def test_the_details_and_review_steps_answer_anything(catalog, subtype, data):
     base = details_for(subtype)
     answered(browser.post(reverse("report-details"), as_post({**base, **data})).status_code)
     answered(browser.get(reverse("report-review")).status_code)
-    answered(browser.post(reverse("report-review"), {"confirm": "on"}).status_code)
+    answered(browser.post(reverse("report-review"), {"confirm": "on", "send": "1"}).status_code)
     assert_nothing_half_saved()
 
 

@@ -142,17 +142,18 @@ def forged(headers: dict, n: int) -> dict:
 
 
 class Filing:
-    limit = 10  # FILING_RATE
-    allowed = (200,)  # the review page again: the box to confirm was not ticked
+    limit = 10  # FILING_RATE: reports filed, not attempts
+    allowed = (302,)  # filed
 
     def prepare(self, browser, headers):
+        pass
+
+    def send(self, browser, headers):
         screen = reverse("report-eligibility", args=["parking-double-parked"])
         assert browser.post(screen, SAFE_ANSWERS, **headers).status_code == 302
         details = details_for("parking-double-parked")
         assert browser.post(reverse("report-details"), details, **headers).status_code == 302
-
-    def send(self, browser, headers):
-        return browser.post(reverse("report-review"), {}, **headers).status_code
+        return browser.post(reverse("report-review"), {"confirm": "on", "send": "1"}, **headers).status_code
 
 
 class StatusReply:

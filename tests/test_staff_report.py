@@ -180,7 +180,9 @@ def test_a_311_agent_files_for_a_caller(agent_311):
         "items-0-value": "400",
     }
     assert agent.post(reverse("intake-details"), details).url == reverse("intake-review")  # no email needed
-    assert agent.post(reverse("intake-review"), {"confirm": "on"}).url == reverse("intake-submitted")
+    assert agent.post(reverse("intake-review"), {"confirm": "on", "send": "1"}).url == reverse(
+        "intake-submitted"
+    )
 
     report = Report.objects.get()
     assert (report.channel, report.filed_by, report.contact_email) == ("phone", agent_311, "")

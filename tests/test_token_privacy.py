@@ -139,15 +139,16 @@ def test_gunicorn_writes_its_access_log_with_the_token_redacted(tmp_path, log_fo
     }
     env.pop("DATABASE_URL", None)  # a database of its own, in tmp_path
     python = Path(sys.executable)
-    subprocess.run([python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):  # as a deployment does
+        subprocess.run([python, "manage.py", *command, "-v", "0"], cwd=ROOT, env=env, check=True)
     gunicorn = python.parent / "gunicorn"
+    log_file = tmp_path / "gunicorn.log"  # a file, not a pipe: a pipe nobody reads fills and stalls it
     server = subprocess.Popen(
         [gunicorn, "portal.wsgi", "--config", "portal/gunicorn.conf.py"],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log_file.open("w"),
         stderr=subprocess.STDOUT,
-        text=True,
     )
     token = "t" * 32
     try:
@@ -157,7 +158,7 @@ def test_gunicorn_writes_its_access_log_with_the_token_redacted(tmp_path, log_fo
                 requests.get(
                     f"http://127.0.0.1:{port}/status/{token}/",
                     headers={"Referer": f"http://example.org/status/{token}/reply/"},
-                    timeout=5,
+                    timeout=60,  # a busy machine: the first request waits for the worker to load
                 )
                 break
             except requests.ConnectionError:
@@ -165,7 +166,8 @@ def test_gunicorn_writes_its_access_log_with_the_token_redacted(tmp_path, log_fo
                 time.sleep(0.2)
     finally:
         server.terminate()
-        output, _ = server.communicate(timeout=30)
+        server.wait(timeout=30)
+        output = log_file.read_text()
 
     access = [line for line in output.splitlines() if "GET /status/" in line]
     assert access, output[-3000:]  # the access log is written, not dropped

@@ -271,3 +271,18 @@ def test_it_shows_each_move_on_the_residents_status_page(client, catalog, traffi
 def test_it_shows_the_board_link_only_to_those_who_may_use_it(catalog, traffic_agent, report_taker):
     assert BOARD in signed_in(traffic_agent).get(reverse("staff-home")).content.decode()
     assert BOARD not in signed_in(report_taker).get(reverse("staff-home")).content.decode()
+
+
+def test_it_shows_how_many_people_reported_a_ticket(catalog, traffic_agent):
+    seen_twice, seen_once = make_ticket("SEEN2"), make_ticket("SEEN1")
+    for _ in range(2):
+        workflow.add_me_too(seen_twice, channel="web", language="en")
+
+    board = signed_in(traffic_agent).get(BOARD).content.decode()
+    assert board.count("data-also-seen") == 1 and "Reported by 3 people" in board
+
+    agent = signed_in(traffic_agent)
+    page = agent.get(reverse("staff-report-detail", args=[seen_twice.tracking_number]))
+    assert "Reported by 3 people" in page.content.decode()
+    page = agent.get(reverse("staff-report-detail", args=[seen_once.tracking_number]))
+    assert "data-also-seen" not in page.content.decode()

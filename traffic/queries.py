@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable
 from datetime import timedelta
 
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import Count, Prefetch, prefetch_related_objects
 
 from reports.models import Evidence, Queue, Report, ReportType
 from reports.statuses import ACTIVE_TICKET
@@ -50,6 +50,7 @@ def open_tickets() -> list[Report]:
             status__in=ACTIVE_TICKET,
         )
         .select_related("subtype")
+        .annotate(also_seen_by=Count("me_toos"))  # residents who said "me too" instead of filing again
         .order_by("-created_at", "-id")
     )
 

@@ -2,6 +2,8 @@
 
 from .audit import AppendOnly, ReportEvent, ReportEventQuerySet
 from .catalog import (
+    Holiday,
+    LanguageLine,
     Question,
     QuestionChoice,
     Queue,
@@ -10,9 +12,12 @@ from .catalog import (
     RejectionReason,
     ReportSubtype,
     ReportType,
+    ResponseTemplate,
     ServiceArea,
 )
-from .draft import Draft
+from .draft import Draft, DraftUpload
+from .funnel import FunnelEvent, FunnelStep, StopReason
+from .me_too import MeToo
 from .operations import RetentionPurge, WorkerHeartbeat
 from .outbox import OutboxMessage
 from .report import (
@@ -34,7 +39,13 @@ __all__ = [
     "CaseNumberCounter",
     "Channel",
     "Draft",
+    "DraftUpload",
     "Evidence",
+    "MeToo",
+    "FunnelEvent",
+    "FunnelStep",
+    "Holiday",
+    "LanguageLine",
     "OutboxMessage",
     "Outcome",
     "Question",
@@ -48,9 +59,11 @@ __all__ = [
     "ReportEventQuerySet",
     "ReportSubtype",
     "ReportType",
+    "ResponseTemplate",
     "RetentionPurge",
     "ServiceArea",
     "StatusLink",
+    "StopReason",
     "StolenItem",
     "WorkerHeartbeat",
     "hash_token",

@@ -13,9 +13,9 @@ from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from reports import evidence as evidence_files
-from reports import forms, queries, submission
+from reports import forms, queries, staff_messages, submission
 from reports.models import StatusLink
-from reports.pdf import approved_report_pdf
+from reports.pdf import approved_report_pdf, filed_report_pdf
 from reports.statuses import Status
 
 reply_limit = ratelimit(key="ip", rate=settings.FILING_STEP_RATE, method="POST", group="status-reply")
@@ -23,28 +23,35 @@ reply_limit = ratelimit(key="ip", rate=settings.FILING_STEP_RATE, method="POST",
 lookup_limit = ratelimit(key="ip", rate=settings.STATUS_LOOKUP_RATE, method="GET", group="status-lookup")
 
 
-def rate_limited(request, exception):
-    return render(request, "reports/resident/rate_limited.html", status=429)
-
-
 @require_GET
 def home(request):
     return render(request, "reports/resident/home.html", {"report_types": queries.catalog()})
 
 
-def report_for_token(token: str):
+def report_for_token(request, token: str):
     report = StatusLink.find_report(token)
     if report is None:
         raise Http404
+    in_report_language(request, report)
     return report
 
 
+def in_report_language(request, report) -> None:
+    """The status link came in an email in the resident's language, so the page opens in it, unless
+    this browser has chosen a language with the switcher (its cookie)."""
+    if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+        translation.activate(report.language)
+        request.LANGUAGE_CODE = report.language
+
+
 def status_page(request, report, token, reply_form=None):
-    explanations = queries.reason_explanations()
+    explanations, language = queries.reason_explanations(), translation.get_language()
     events = [
-        (event, explanations.get(event.data.get("reason"))) for event in queries.public_timeline(report)
+        (event, explanations.get(event.data.get("reason")), staff_messages.for_resident(event, language))
+        for event in queries.public_timeline(report)
     ]
     waiting = report.status == Status.NEEDS_INFO
+    question = queries.latest_info_request(report) if waiting else None
     return render(
         request,
         "reports/resident/status.html",
@@ -54,7 +61,7 @@ def status_page(request, report, token, reply_form=None):
             "events": events,
             "evidence": report.evidence.all(),
             "reply_form": (reply_form or forms.ReplyForm()) if waiting else None,
-            "question": queries.latest_info_request(report) if waiting else None,
+            "question": staff_messages.for_resident(question, language) if question else None,
         },
     )
 
@@ -62,13 +69,13 @@ def status_page(request, report, token, reply_form=None):
 @require_GET
 @lookup_limit
 def status(request, token):
-    return status_page(request, report_for_token(token), token)
+    return status_page(request, report_for_token(request, token), token)
 
 
 @require_POST
 @reply_limit
 def status_reply(request, token):
-    report = report_for_token(token)
+    report = report_for_token(request, token)
     if report.status != Status.NEEDS_INFO:
         messages.info(request, _("This report is not waiting for an answer from you."))
         return redirect("report-status", token)
@@ -88,7 +95,7 @@ def status_reply(request, token):
 
 @require_GET
 def status_pdf(request, token):
-    report = report_for_token(token)
+    report = report_for_token(request, token)
     if report.status != Status.APPROVED:
         raise Http404
     with translation.override(report.language):
@@ -103,7 +110,7 @@ def status_pdf(request, token):
 
 @require_GET
 def status_evidence(request, token, public_id, variant):
-    report = report_for_token(token)
+    report = report_for_token(request, token)
     evidence = queries.evidence_of(report, public_id)
     if evidence is None:
         raise Http404
@@ -119,6 +126,19 @@ def private_image(handle) -> HttpResponse:
     return response
 
 
+@require_GET
+@lookup_limit
+def status_filed_pdf(request, token):
+    """A copy of what the resident filed, marked as not yet reviewed: theirs to keep from the start."""
+    report = report_for_token(request, token)
+    return FileResponse(
+        io.BytesIO(filed_report_pdf(report)),
+        as_attachment=True,
+        filename=f"report-{report.tracking_number}-as-filed.pdf",
+        content_type="application/pdf",
+    )
+
+
 urlpatterns = [
     path("", home, name="home"),
     path("status/<str:token>/", status, name="report-status"),
@@ -129,4 +149,5 @@ urlpatterns = [
         status_evidence,
         name="report-status-evidence",
     ),
+    path("status/<str:token>/filed.pdf", status_filed_pdf, name="report-status-filed-pdf"),
 ]

@@ -1,187 +1,19 @@
-"""Validate and convert; nothing else. Catalog questions become fields built from data."""
+"""The details of a report: when, where, what, the catalog's questions, who to contact; stolen items."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django import forms
 from django.conf import settings
+from django.forms.utils import ErrorDict
 from django.utils import formats, timezone
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
-from .models import Channel, Question, ReportSubtype, ReportType, ServiceArea
-
-YES, NO, NOT_SURE = "yes", "no", "not_sure"
-YES_NO = [(NO, _("No")), (YES, _("Yes"))]
-
-US_STATES = [
-    "AL",
-    "AK",
-    "AZ",
-    "AR",
-    "CA",
-    "CO",
-    "CT",
-    "DE",
-    "DC",
-    "FL",
-    "GA",
-    "HI",
-    "ID",
-    "IL",
-    "IN",
-    "IA",
-    "KS",
-    "KY",
-    "LA",
-    "ME",
-    "MD",
-    "MA",
-    "MI",
-    "MN",
-    "MS",
-    "MO",
-    "MT",
-    "NE",
-    "NV",
-    "NH",
-    "NJ",
-    "NM",
-    "NY",
-    "NC",
-    "ND",
-    "OH",
-    "OK",
-    "OR",
-    "PA",
-    "RI",
-    "SC",
-    "SD",
-    "TN",
-    "TX",
-    "UT",
-    "VT",
-    "VA",
-    "WA",
-    "WV",
-    "WI",
-    "WY",
-]
-
-
-def money(value: Decimal) -> str:
-    return "$" + formats.number_format(value, 0, use_l10n=True, force_grouping=True)
-
-
-# --- The eligibility screen -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Stop:
-    field: str
-    stop_when: str
-    reason: str
-
-
-# In the order they are asked; the first answer that stops wins, so danger always comes first.
-STOPS = (
-    Stop("in_danger", YES, "emergency"),
-    Stop("happening_now", YES, "in-progress"),
-    Stop("suspect_known", YES, "suspect-known"),
-    Stop("inside_city", NO, "outside-city"),
-    Stop("excluded_items", YES, "excluded-items"),
-    Stop("over_value_cap", YES, "over-value-cap"),
-)
-
-
-def yes_no(label: str, *, not_sure: bool = False) -> forms.ChoiceField:
-    choices = YES_NO + ([(NOT_SURE, _("Not sure"))] if not_sure else [])
-    return forms.ChoiceField(label=label, choices=choices, widget=forms.RadioSelect)
-
-
-class EligibilityForm(forms.Form):
-    def __init__(self, *args, report_type: ReportType, assisted: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
-        if assisted:
-            # A 311 agent reads the same questions to the caller and says how the caller reached us.
-            self.fields["channel"] = forms.ChoiceField(
-                label=_("How is the caller reporting?"),
-                choices=[(Channel.PHONE, Channel.PHONE.label), (Channel.WALK_IN, Channel.WALK_IN.label)],
-                widget=forms.RadioSelect,
-            )
-        self.fields["in_danger"] = yes_no(_("Is anyone in danger or hurt right now?"))
-        if report_type.asks_suspect_known:
-            self.fields["happening_now"] = yes_no(
-                _("Is it happening right now, or is the person who did it still there?")
-            )
-            self.fields["suspect_known"] = yes_no(_("Do you know who did it (their name and address)?"))
-        self.fields["inside_city"] = yes_no(
-            _("Did it happen inside %(city)s city limits?") % {"city": settings.CITY_NAME}, not_sure=True
-        )
-        if report_type.asks_excluded_items:
-            self.fields["excluded_items"] = yes_no(
-                _("Was a firearm, a motor vehicle or a license plate taken?")
-            )
-        if report_type.value_cap is not None:
-            self.fields["over_value_cap"] = yes_no(
-                _("Is the total value more than %(cap)s?") % {"cap": money(report_type.value_cap)}
-            )
-
-    def answers(self) -> dict:
-        return {name: value for name, value in self.cleaned_data.items() if name != "channel"}
-
-    def stop_reason(self) -> str | None:
-        for stop in STOPS:
-            if self.cleaned_data.get(stop.field) == stop.stop_when:
-                return stop.reason
-        return None
-
-
-# --- The details --------------------------------------------------------------------------------------
-
-
-class DateTimeLocalInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
-
-
-# Nothing anyone reports happened before this; an earlier date is a typo (or a probe), and dates near
-# year 1 or 9999 overflow as soon as they are moved between time zones.
-EARLIEST_YEAR, LATEST_YEAR = 1900, 9000
-
-
-def year_out_of_range() -> forms.ValidationError:
-    return forms.ValidationError(
-        _("Enter a date between %(earliest)d and today.") % {"earliest": EARLIEST_YEAR}, code="out_of_range"
-    )
-
-
-class WhenField(forms.DateTimeField):
-    """A moment as residents type it, refused outside 1900..9000 before any time-zone arithmetic."""
-
-    def to_python(self, value):
-        try:
-            moment = super().to_python(value)
-        except (OverflowError, ValueError):
-            raise year_out_of_range() from None
-        if moment is not None and not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
-            raise year_out_of_range()
-        return moment
-
-
-def when_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DateTimeField:
-    return WhenField(
-        label=label,
-        required=required,
-        help_text=help_text,
-        widget=DateTimeLocalInput(),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M"],
-    )
+from ..models import Question, ReportSubtype, ReportType, ServiceArea
+from .common import US_STATES, money, when_field
 
 
 def question_field(question: Question) -> forms.Field:
@@ -215,8 +47,42 @@ def questions_for(report_type: ReportType, subtype: ReportSubtype) -> list[Quest
     ]
 
 
-class DetailsForm(forms.Form):
-    """When, where, what, and who to contact. The parts shown depend on the catalog entry."""
+def city_now() -> datetime:
+    return timezone.localtime().replace(second=0, microsecond=0)
+
+
+def city_time_help(text: str) -> str:
+    # A phone set to another zone fills in its own time: say which clock the form means.
+    return _("%(help)s In %(city)s time.") % {"help": text, "city": settings.CITY_NAME}
+
+
+def in_the_future() -> str:
+    now = formats.time_format(city_now(), "TIME_FORMAT")
+    return _("This time is in the future: it is %(now)s now in %(city)s.") % {
+        "now": now,
+        "city": settings.CITY_NAME,
+    }
+
+
+def quiet(*forms_to_show: forms.Form | forms.BaseFormSet | None) -> None:
+    """Bound to what was typed, without error messages: for a step shown again before the resident has
+    tried to go on from it (coming back to it, or after "Add another item")."""
+    for form in forms_to_show:
+        if isinstance(form, forms.BaseFormSet):
+            form._errors, form._non_form_errors = [], form.error_class()
+            for item in form.forms:
+                item._errors = ErrorDict()
+                if not hasattr(item, "cleaned_data"):
+                    item.cleaned_data = {}
+        elif form is not None:
+            form._errors = ErrorDict()
+            if not hasattr(form, "cleaned_data"):
+                form.cleaned_data = {}
+
+
+class LocationForm(forms.Form):
+    """Where it is: an address, and a map pin if the resident placed one. Parking asks it on a page of its
+    own, first, so that a problem someone already reported nearby can be shown before the details."""
 
     address = forms.CharField(
         label=_("Street address or nearest intersection"),
@@ -231,6 +97,37 @@ class DetailsForm(forms.Form):
     )
     latitude = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-90, max_value=90)
     longitude = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-180, max_value=180)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        self.check_pin(data)
+        return data
+
+    def check_pin(self, data: dict) -> None:
+        lat, lng = data.get("latitude"), data.get("longitude")
+        if (lat is None) != (lng is None):
+            self.add_error("address", _("The map pin was incomplete; place it again or leave it out."))
+            return
+        if lat is None:
+            return
+        areas = list(ServiceArea.objects.filter(active=True))
+        if areas and not any(area.contains(lat, lng) for area in areas):
+            self.add_error(
+                "address",
+                _(
+                    "The pin you placed is outside %(city)s city limits. Move it, or report to the city "
+                    "where it happened."
+                )
+                % {"city": settings.CITY_NAME},
+            )
+
+
+LOCATION_FIELDS = tuple(LocationForm.base_fields)
+
+
+class DetailsForm(LocationForm):
+    """When, where, what, and who to contact. The parts shown depend on the catalog entry."""
+
     contact_name = forms.CharField(label=_("Your name"), max_length=150, required=False)
     contact_email = forms.EmailField(label=_("Your email"), required=False)
     contact_phone = forms.CharField(label=_("Your phone number (optional)"), max_length=30, required=False)
@@ -273,14 +170,24 @@ class DetailsForm(forms.Form):
 
     def add_when_fields(self) -> None:
         if self.kind == ReportType.Form.PARKING:
-            self.fields["occurred_from"] = when_field(_("When did you see it?"))
+            # Most people report a car they are looking at: the time starts at now.
+            self.fields["occurred_from"] = when_field(
+                _("When did you see it?"),
+                help_text=city_time_help(_("It is set to now; change it if you saw it earlier.")),
+            )
+            self.fields["occurred_from"].initial = city_now
             return
         self.fields["occurred_from"] = when_field(
             _("From"),
-            help_text=_("The earliest time it could have happened, for example when you last saw it."),
+            help_text=city_time_help(
+                _("The earliest time it could have happened, for example when you last saw it.")
+            ),
         )
         self.fields["occurred_to"] = when_field(
-            _("To"), help_text=_("The latest time it could have happened, for example when you noticed.")
+            _("To"),
+            help_text=city_time_help(
+                _("The latest time it could have happened, for example when you noticed.")
+            ),
         )
 
     def add_what_fields(self) -> None:
@@ -312,7 +219,6 @@ class DetailsForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean()
         self.check_times(data)
-        self.check_pin(data)
         if self.kind == ReportType.Form.DAMAGE:
             self.check_value(data.get("estimated_cost"), "estimated_cost")
         if self.kind == ReportType.Form.PARKING and not (
@@ -326,30 +232,11 @@ class DetailsForm(forms.Form):
     def check_times(self, data: dict) -> None:
         latest = timezone.now() + timedelta(minutes=10)
         start, end = data.get("occurred_from"), data.get("occurred_to")
-        if start and start > latest:
-            self.add_error("occurred_from", _("This time is in the future."))
-        if end and end > latest:
-            self.add_error("occurred_to", _("This time is in the future."))
+        for name, moment in (("occurred_from", start), ("occurred_to", end)):
+            if moment and moment > latest:
+                self.add_error(name, in_the_future())
         if start and end and end < start:
             self.add_error("occurred_to", _("This must be the same as or after the “From” time."))
-
-    def check_pin(self, data: dict) -> None:
-        lat, lng = data.get("latitude"), data.get("longitude")
-        if (lat is None) != (lng is None):
-            self.add_error("address", _("The map pin was incomplete; place it again or leave it out."))
-            return
-        if lat is None:
-            return
-        areas = list(ServiceArea.objects.filter(active=True))
-        if areas and not any(area.contains(lat, lng) for area in areas):
-            self.add_error(
-                "address",
-                _(
-                    "The pin you placed is outside %(city)s city limits. Move it, or report to the city "
-                    "where it happened."
-                )
-                % {"city": settings.CITY_NAME},
-            )
 
     def check_value(self, value: Decimal | None, field: str | None) -> None:
         cap = self.report_type.value_cap
@@ -460,58 +347,3 @@ def field_names(details: DetailsForm, items: BaseStolenItemFormSet | None) -> se
         names |= {management.add_prefix(name) for name in management.fields}
         names |= {form.add_prefix(name) for form in items.forms for name in form.fields}
     return names
-
-
-# --- Evidence and submission ----------------------------------------------------------------------------
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        # Each file is judged by reports.evidence, whose messages name the file; here only presence.
-        files = [item for item in (data if isinstance(data, list | tuple) else [data]) if item]
-        if self.required and not files:
-            raise forms.ValidationError(self.error_messages["required"], code="required")
-        return files
-
-
-ACCEPTED_FILES = "image/jpeg,image/png,image/webp,image/heic,image/heif,.heic,.heif,application/pdf"
-
-
-class SubmitForm(forms.Form):
-    files = MultipleFileField(
-        label=_("Photos or documents (optional)"),
-        required=False,
-        widget=MultipleFileInput(attrs={"accept": ACCEPTED_FILES}),
-    )
-    confirm = forms.BooleanField(
-        label=_("The information in this report is true to the best of my knowledge."),
-        error_messages={"required": _("Please confirm that the information is true.")},
-    )
-
-    def __init__(self, *args, assisted: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
-        if assisted:
-            self.fields["confirm"].label = _("The caller confirmed that the information is true.")
-        limit = settings.EVIDENCE_MAX_BYTES // (1024 * 1024)
-        self.fields["files"].help_text = _(
-            "JPEG, PNG, WebP or HEIC photos, or PDF receipts; up to %(count)d files of %(size)d MB each."
-        ) % {"count": settings.EVIDENCE_MAX_FILES, "size": limit}
-
-
-class ReplyForm(forms.Form):
-    """The resident's answer to a request for more information, through the status link."""
-
-    text = forms.CharField(label=_("Your answer"), max_length=5000, widget=forms.Textarea(attrs={"rows": 5}))
-    files = MultipleFileField(
-        label=_("Add photos or documents (optional)"),
-        required=False,
-        widget=MultipleFileInput(attrs={"accept": ACCEPTED_FILES}),
-    )
