@@ -146,8 +146,7 @@ def path_of(frame) -> str:
 
 def file_a_report(page, kind: Kind, done: Walk, *, address: str) -> None:
     page.goto("/")
-    go_on(page, page.locator("main a[href$='/report/']").first)
-    go_on(page, page.locator(f"a[href$='/report/new/{kind.subtype}/']"))
+    go_on(page, page.locator(f"main a[href$='/report/new/{kind.subtype}/']").first)
     answer_the_safety_check(page, done)
     if page.url.endswith("/report/where/"):
         type_into(page, "#id_address", address, done)
@@ -264,3 +263,7 @@ def print_figures(results: dict[Kind, list[Walk]]) -> None:
         print(f"AIM MISSED: {line}.")
     if not missed:
         print("Every aim is met.")
+
+
+if __name__ == "__main__":
+    main()
