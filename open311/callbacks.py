@@ -98,10 +98,9 @@ def deliver(message: OutboxMessage) -> None:
     )
     if result.delivered:
         return
-    failure = f"{result.status_code or 'no answer'}: {result.error}".strip()
-    if result.endpoint_gone:
+
+    def disable() -> str:
         ApiClient.objects.filter(pk=client.pk).update(callback_disabled_reason="410 Gone")
-        raise outbox.GiveUp(f"{failure} (callbacks disabled)")
-    if result.worth_retrying:
-        raise outbox.RetryLater(failure)
-    raise outbox.GiveUp(failure)
+        return "callbacks disabled"
+
+    result.settle(when_gone=disable)

@@ -12,6 +12,7 @@ import ipaddress
 import json
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -22,6 +23,7 @@ from django.core import signing
 from django.urls import reverse
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from reports import outbox
 from reports.models import Report
 
 SCHEMA_VERSION = "2026-11-01"
@@ -53,6 +55,16 @@ class DeliveryResult:
     @property
     def endpoint_gone(self) -> bool:
         return self.status_code == 410
+
+    def settle(self, *, when_gone: Callable[[], str]) -> None:
+        """The outbox's answer to an attempt that was not delivered: a 410 turns the receiver off
+        (when_gone does it and says how), what may pass later is retried, the rest dead-lettered."""
+        failure = f"{self.status_code or 'no answer'}: {self.error}".strip()
+        if self.endpoint_gone:
+            raise outbox.GiveUp(f"{failure} ({when_gone()})")
+        if self.worth_retrying:
+            raise outbox.RetryLater(failure)
+        raise outbox.GiveUp(failure)
 
 
 def handoff_payload(report: Report) -> dict:

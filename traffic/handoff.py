@@ -80,13 +80,12 @@ def deliver(message: OutboxMessage) -> None:
     if result.delivered:
         record_delivery(report, endpoint, webhook_id)
         return
-    failure = f"{result.status_code or 'no answer'}: {result.error}".strip()
-    if result.endpoint_gone:
+
+    def disable() -> str:
         TrafficEndpoint.objects.filter(pk=endpoint.pk).update(active=False, disabled_reason="410 Gone")
-        raise outbox.GiveUp(f"{failure} (endpoint disabled)")
-    if result.worth_retrying:
-        raise outbox.RetryLater(failure)
-    raise outbox.GiveUp(failure)
+        return "endpoint disabled"
+
+    result.settle(when_gone=disable)
 
 
 def record_delivery(report: Report, endpoint: TrafficEndpoint, webhook_id: str) -> None:
