@@ -379,8 +379,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = env_str("FILE_UPLOAD_TEMP_DIR") or None
 
 # --- Filing ---------------------------------------------------------------------------------------
-# An unfinished report is kept this long for the resident to come back to, then purged.
-DRAFT_TTL_HOURS = env_int("DRAFT_TTL_HOURS", 24, minimum=1)
+# An unfinished report is kept this long after its last change for the resident to come back to (a
+# week, so a "save and come back later" link still works next weekend), then purged with its files.
+DRAFT_TTL_HOURS = env_int("DRAFT_TTL_HOURS", 168, minimum=1)
 # Official case numbers: PREFIX + two-digit year + a counter, e.g. MP26-000123.
 CASE_NUMBER_PREFIX = env_str("CASE_NUMBER_PREFIX", "MP")
 FILING_RATE = env_str("FILING_RATE", "10/h")

@@ -15,6 +15,7 @@ from reports import outbox, tasks, workflow
 from reports.models import Draft, DraftUpload, MeToo, OutboxMessage, Report, ReportEvent
 
 from . import samples
+from .conftest import sign_in
 from .factories import make_report
 from .flows import details_for, fill_details, pass_screen, send
 
@@ -174,3 +175,16 @@ def test_a_newer_resume_link_replaces_the_older_one(client, catalog):
 
     assert Client().get(links[0]).url == reverse("report-start")  # expired: a newer one was sent
     assert Client().get(links[1]).url == reverse("report-review")  # where they had got to
+
+
+def test_the_browser_keeps_its_draft_as_long_as_the_server_does(client, catalog, settings, report_taker):
+    settings.DRAFT_TTL_HOURS = 168
+    pass_screen(client, "damage-graffiti")
+    assert client.session.get_expiry_age() == 168 * 3600  # not the 12 hours of a session
+    assert client.cookies["sessionid"]["max-age"] == 168 * 3600
+
+    # A signed-in staff member who starts a resident report keeps their session's own, shorter life.
+    staff = Client()
+    sign_in(staff, report_taker)
+    pass_screen(staff, "damage-graffiti")
+    assert staff.session.get_expiry_age() == settings.SESSION_COOKIE_AGE

@@ -86,8 +86,9 @@ def draft_in_progress(request: HttpRequest, flow: Flow) -> tuple[Draft | None, H
 
 def keep_session_for_drafts(request: HttpRequest, flow: Flow) -> None:
     # A resident's answers live as long as their draft (DRAFT_TTL_HOURS), not as long as a staff
-    # member's sign-in: a browser closed today opens on the same report tomorrow.
-    if not flow.staff:
+    # member's sign-in: a browser closed today opens on the same report tomorrow. A signed-in staff
+    # member filing in the resident's flow keeps their sign-in's own, shorter life.
+    if not flow.staff and not request.user.is_authenticated:
         request.session.set_expiry(settings.DRAFT_TTL_HOURS * 3600)
 
 
