@@ -416,6 +416,29 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{CITY_NAME} 311 <no-reply@311.example.org>")
 
+# --- Text messages (reports/sms.py) ------------------------------------------------------------------
+# The file backend writes each text to SMS_FILE_PATH (for `make run`); Twilio's sends it for real.
+SMS_BACKEND = env_str("SMS_BACKEND", "reports.sms.FileBackend")
+SMS_FILE_PATH = env_path("SMS_FILE_PATH", VAR_DIR / "sms")
+SMS_TIMEOUT = env_int("SMS_TIMEOUT", 15, minimum=1)
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
+# Also the key that signs Twilio's requests to /sms/inbound/: without it every inbound request is refused.
+TWILIO_AUTH_TOKEN = env_secret("TWILIO_AUTH_TOKEN")
+# Either a sending number (E.164) or a messaging service.
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
+TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID")
+# Twilio's API address; only a test points it elsewhere (a fake provider on loopback).
+TWILIO_API_URL = env_url("TWILIO_API_URL", "https://api.twilio.com")
+# The 6-digit code that confirms a resident's number: how long it lives, how many guesses it allows, and
+# how many codes one number and one address may ask for in an hour.
+SMS_CODE_MINUTES = env_int("SMS_CODE_MINUTES", 10, minimum=1)
+SMS_CODE_ATTEMPTS = env_int("SMS_CODE_ATTEMPTS", 5, minimum=1)
+SMS_CODES_PER_NUMBER = env_int("SMS_CODES_PER_NUMBER", 5, minimum=1)
+SMS_CODES_PER_ADDRESS = env_int("SMS_CODES_PER_ADDRESS", 10, minimum=1)
+SMS_CODE_RESEND_SECONDS = env_int("SMS_CODE_RESEND_SECONDS", 30, minimum=0)
+# Numbers without a country code are read as this country's.
+SMS_DEFAULT_REGION = env_str("SMS_DEFAULT_REGION", "US")
+
 # --- Celery -------------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 BROKER_DIR = VAR_DIR / "broker"
@@ -464,6 +487,7 @@ OUTBOX_STUCK_SECONDS = env_int("OUTBOX_STUCK_SECONDS", 120, minimum=1)
 # its window closes; then it is dead-lettered for a supervisor to look at.
 OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30, minimum=1)
 OUTBOX_EMAIL_RETRY_HOURS = env_int("OUTBOX_EMAIL_RETRY_HOURS", 24, minimum=0)
+OUTBOX_SMS_RETRY_HOURS = env_int("OUTBOX_SMS_RETRY_HOURS", 24, minimum=0)
 # A worker holds a row this long before another may take it over (a worker killed mid-task). Hand-offs
 # may take a connect and a 30-second read (traffic/client.py), and a slow one must never run twice at once.
 OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 300, minimum=1)

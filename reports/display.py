@@ -13,6 +13,7 @@ from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from . import sms
 from .forms import DetailsForm, EligibilityForm, display_value, questions_for
 from .models import Draft, Question, Report, ReportType
 
@@ -104,7 +105,7 @@ def check_your_answers(draft: Draft, details: DetailsForm, items: list[dict]) ->
 
 WHAT_FIELDS = ["damaged_property", "estimated_cost", "vehicle_plate", "vehicle_state", "vehicle_make"]
 WHAT_FIELDS += ["vehicle_colour"]
-CONTACT_FIELDS = ["contact_name", "contact_email", "contact_phone"]
+CONTACT_FIELDS = ["contact_name", "contact_email", "contact_phone", "updates_by"]
 
 
 def field_rows(details: DetailsForm, names: list[str], values: dict) -> Rows:
@@ -122,6 +123,8 @@ def field_rows(details: DetailsForm, names: list[str], values: dict) -> Rows:
 def details_value(field, value) -> str:
     if isinstance(value, datetime):
         return local_time(value)
+    if field.widget.attrs.get("type") == "tel":
+        return sms.readable(value)
     return display_value(field, value)
 
 

@@ -24,7 +24,7 @@ from django.utils.translation import ngettext
 
 from . import evidence
 from .evidence_checks import EvidenceRejected
-from .models import Draft, DraftUpload, ReportSubtype, hash_token
+from .models import Draft, DraftUpload, ReportSubtype, UpdatesBy, hash_token
 
 log = logging.getLogger(__name__)
 SESSION_KEY = "report_draft"
@@ -115,6 +115,13 @@ def details_data(draft: Draft) -> MultiValueDict:
 
 
 # --- The files -------------------------------------------------------------------------------------------
+
+
+def number_to_confirm(draft: Draft, details: dict) -> str:
+    """The number texts would go to (from valid details) when it is not confirmed yet for this draft."""
+    texts = details.get("updates_by") in (UpdatesBy.TEXT, UpdatesBy.BOTH)
+    number = details.get("contact_phone") or ""
+    return number if texts and number and number != draft.phone_confirmed else ""
 
 
 def keep_uploads(draft: Draft, files: list[UploadedFile]) -> list[str]:

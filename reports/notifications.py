@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from . import outbox, staff_messages
+from . import outbox, staff_messages, texts
 from .models import (
     Draft,
     MeToo,
@@ -46,11 +46,19 @@ def message_id(message: OutboxMessage) -> str:
 ME_TOO_TEMPLATE = "parking-resolved-me-too"
 
 
+def notify(
+    report: Report, template: str, *, event: ReportEvent | None = None, extra: dict | None = None
+) -> None:
+    """Tell the resident the way they chose: an email, a text (reports/texts.py), or both."""
+    queue_email(report, template, event=event, extra=extra)
+    texts.queue_text(report, template, event=event)
+
+
 def queue_email(
     report: Report, template: str, *, event: ReportEvent | None = None, extra: dict | None = None
 ) -> None:
     """Queue one email to the resident; the same template for the same event is never queued twice."""
-    if not report.contact_email:
+    if not report.contact_email or not report.wants_email:
         return
     occasion = str(event.pk) if event else ""
     outbox.enqueue(

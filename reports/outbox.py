@@ -54,6 +54,12 @@ RETRY_POLICIES = {
         window_setting="OUTBOX_EMAIL_RETRY_HOURS",
         lease_setting="OUTBOX_EMAIL_LEASE_SECONDS",
     ),
+    # A text is as quick as an email, and as useless after a day.
+    OutboxMessage.Kind.SMS: RetryPolicy(
+        cap_seconds=3600,
+        window_setting="OUTBOX_SMS_RETRY_HOURS",
+        lease_setting="OUTBOX_EMAIL_LEASE_SECONDS",
+    ),
     OutboxMessage.Kind.TRAFFIC_HANDOFF: RetryPolicy(
         cap_seconds=4 * 3600, window_setting="TRAFFIC_RETRY_HOURS", lease_setting="OUTBOX_LEASE_SECONDS"
     ),

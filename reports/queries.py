@@ -26,6 +26,7 @@ from .models import (
     ReportEvent,
     ReportSubtype,
     ReportType,
+    SmsOptOut,
 )
 from .statuses import ACTIVE_TICKET, OPEN_STATUSES
 
@@ -283,6 +284,13 @@ def staff_report_page() -> QuerySet[Report]:
         "evidence",
         Prefetch("events", queryset=ReportEvent.objects.select_related("actor").order_by("created_at", "id")),
     )
+
+
+def texts_stopped(report: Report) -> SmsOptOut | None:
+    """The resident's STOP, when the number on the report replied it (and has not said START since)."""
+    if not report.contact_phone:
+        return None
+    return SmsOptOut.objects.filter(phone=report.contact_phone, active=True).first()
 
 
 def staff_for(queue: Queue) -> QuerySet:

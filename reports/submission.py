@@ -10,8 +10,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
-from . import evidence, notifications, routing, workflow
+from . import evidence, notifications, routing, sms, workflow
 from .evidence import StoredUpload
 from .evidence_checks import EvidenceRejected
 from .models import Draft, DraftUpload, Evidence, Report, ReportEvent, StolenItem, new_tracking_number
@@ -36,6 +37,7 @@ REPORT_FIELDS = (
     "contact_name",
     "contact_email",
     "contact_phone",
+    "updates_by",
 )
 
 
@@ -108,7 +110,7 @@ def file_report(
             to_status=Status.SUBMITTED,
             data={"channel": report.channel, "evidence": len(uploads), "items": len(items)},
         )
-        notifications.queue_email(report, "report-filed")
+        notifications.notify(report, "report-filed")
         routing.route_filed_report(report)
         draft.report = report
         draft.save(update_fields=["report", "updated_at"])
@@ -130,6 +132,11 @@ def build_report(draft: Draft, details: dict, answers: dict) -> Report:
         **{field: details[field] for field in REPORT_FIELDS if details.get(field) is not None},
     )
     report.sla_due_at = report.created_at + timedelta(hours=report_type.sla_hours)
+    if report.contact_phone and report.contact_phone == draft.phone_confirmed:
+        # Texts only to the number the resident confirmed, with the words they agreed to.
+        with translation.override(draft.language):
+            report.sms_consent_text = str(sms.CONSENT)
+        report.sms_consent_at = report.created_at
     return report
 
 

@@ -10,13 +10,14 @@ from django.db import InterfaceError, OperationalError
 from open311 import callbacks
 from traffic import handoff
 
-from . import drafts, health, notifications, outbox, retention, workflow
+from . import drafts, health, notifications, outbox, retention, texts, workflow
 from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
 HANDLERS = {
     OutboxMessage.Kind.EMAIL: notifications.send_outbox_email,
+    OutboxMessage.Kind.SMS: texts.send_outbox_text,
     OutboxMessage.Kind.TRAFFIC_HANDOFF: handoff.deliver,
     OutboxMessage.Kind.OPEN311_CALLBACK: callbacks.deliver,
 }

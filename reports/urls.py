@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from .views import (
     deliveries,
+    filing_phone,
     filing_review,
     filing_steps,
     health,
@@ -11,6 +12,7 @@ from .views import (
     staff_queue,
     staff_report,
     supervisor,
+    texts_inbound,
     two_factor,
 )
 
@@ -18,7 +20,9 @@ urlpatterns = [
     path("", include(resident.urlpatterns)),
     path("", include(health.urlpatterns)),
     path("report/", include(filing_steps.urlpatterns)),
+    path("report/", include(filing_phone.urlpatterns)),
     path("report/", include(filing_review.urlpatterns)),
+    path("sms/", include(texts_inbound.urlpatterns)),
     path("staff/", include(staff.urlpatterns)),
     path("staff/2fa/", include(two_factor.urlpatterns)),
     path("staff/queues/", include(staff_queue.urlpatterns)),

@@ -189,7 +189,7 @@ def approve(
         report.case_number = next_case_number()
         data = staff_messages.event_data(template, missing)
         event = move(report, S.APPROVED, by=by, note=note, data=data, extra_fields=("case_number",))
-        notifications.queue_email(report, "report-approved", event=event)
+        notifications.notify(report, "report-approved", event=event)
     return event
 
 
@@ -226,7 +226,7 @@ def request_info(
             data=staff_messages.event_data(template, missing),
             extra_fields=("info_due_at", "info_reminder_sent_at"),
         )
-        notifications.queue_email(report, "info-requested", event=event)
+        notifications.notify(report, "info-requested", event=event)
     return event
 
 
@@ -256,7 +256,7 @@ def remind_about_info(report: Report) -> ReportEvent | None:
         report.info_reminder_sent_at = timezone.now()
         report.save(update_fields=["info_reminder_sent_at", "updated_at"])
         event = record_event(report, ReportEvent.Kind.REMINDER, by=None, is_public=True)
-        notifications.queue_email(report, "info-reminder", event=event)
+        notifications.notify(report, "info-reminder", event=event)
     return event
 
 
@@ -269,7 +269,7 @@ def close_unanswered(report: Report) -> ReportEvent:
             by=None,
             data={"reason": "no-reply"},
         )
-        notifications.queue_email(report, "report-closed-no-reply", event=event)
+        notifications.notify(report, "report-closed-no-reply", event=event)
     return event
 
 
@@ -285,7 +285,7 @@ def reject(
     with transaction.atomic():
         data = {"reason": reason.code, **staff_messages.event_data(template, missing)}
         event = move(report, S.REJECTED, by=by, note=note, data=data)
-        notifications.queue_email(report, "report-rejected", event=event, extra={"reason": reason.code})
+        notifications.notify(report, "report-rejected", event=event, extra={"reason": reason.code})
     return event
 
 
@@ -301,7 +301,7 @@ def refer_to_police(
     with transaction.atomic():
         data = {"reason": reason.code, **staff_messages.event_data(template, missing)}
         event = move(report, S.REFERRED, by=by, note=note, data=data)
-        notifications.queue_email(report, "report-referred", event=event, extra={"reason": reason.code})
+        notifications.notify(report, "report-referred", event=event, extra={"reason": reason.code})
     return event
 
 
@@ -389,7 +389,7 @@ def resolve(
             data={"outcome": outcome, **(data or {})},
             extra_fields=("outcome",),
         )
-        notifications.queue_email(report, "parking-resolved", event=event)
+        notifications.notify(report, "parking-resolved", event=event)
         notifications.queue_me_too_emails(report, event)
     return event
 

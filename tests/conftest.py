@@ -72,6 +72,14 @@ def private_evidence_storage(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def sms_outbox(settings, tmp_path):
+    """The file backend's folder for this test: every text the test sent, one file each."""
+    settings.SMS_BACKEND = "reports.sms.FileBackend"
+    settings.SMS_FILE_PATH = tmp_path / "sms"
+    return tmp_path / "sms"
+
+
+@pytest.fixture(autouse=True)
 def fresh_cache():
     # Rate-limit counters live in the cache; each test starts with none.
     from django.core.cache import cache

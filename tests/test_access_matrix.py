@@ -31,6 +31,7 @@ PUBLIC = {
     "report-review": "the resident pages",
     "report-submitted": "the resident pages",
     "report-where": "the resident pages",
+    "report-phone": "the resident pages (the session's own draft only)",
     "report-nearby": "the resident pages",
     "report-save": "the resident pages",
     "report-upload": "the resident pages (the session's own draft only)",
@@ -47,6 +48,7 @@ PUBLIC = {
     "staff-2fa-enrol": "the sign-in steps (past the password only)",
     "traffic-status-update": "machine to machine: the webhook signature is the key",
     "traffic-photo": "machine to machine: the signed link is the key",
+    "sms-inbound": "machine to machine: the provider's request signature is the key",
 }
 PUBLIC_PREFIXES = ("open311/",)  # API keys, checked by open311/endpoints.py
 ADMIN_PREFIX = "admin/"  # the admin site checks for itself (reports/admin_site.py)

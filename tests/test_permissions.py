@@ -78,11 +78,20 @@ def cases(theft: Report, parking: Report) -> list[tuple[str, str, str, set[str]]
                 allowed,
             ),
         ]
-    for name in ("intake-start", "intake-where", "intake-nearby", "intake-details", "intake-review"):
+    for name in (
+        "intake-start",
+        "intake-where",
+        "intake-nearby",
+        "intake-details",
+        "intake-phone",
+        "intake-review",
+    ):
         rows.append((name, "get", reverse(name), INTAKE))
     rows += [
         ("intake-submitted", "get", reverse("intake-submitted"), INTAKE),
         ("intake-save", "get", reverse("intake-save"), INTAKE),
+        # No report filed in the agent's session: back to the start, once past the access check.
+        ("intake-text-link", "post", reverse("intake-text-link"), INTAKE),
         # No file in the agent's draft by that id: a 404 once past the access check.
         ("intake-upload", "get", reverse("intake-upload", args=[uuid.uuid4()]), INTAKE),
     ]

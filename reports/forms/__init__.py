@@ -17,6 +17,7 @@ from .common import (
     when_field,
     year_out_of_range,
 )
+from .contact import ContactForm, PhoneCodeForm, TextLinkForm
 from .details import (
     LOCATION_FIELDS,
     MAX_ITEMS,
@@ -39,6 +40,9 @@ from .evidence import ACCEPTED_FILES, MultipleFileField, MultipleFileInput, Repl
 from .save import SaveForLaterForm
 
 __all__ = [
+    "ContactForm",
+    "PhoneCodeForm",
+    "TextLinkForm",
     "ACCEPTED_FILES",
     "EARLIEST_YEAR",
     "LATEST_YEAR",

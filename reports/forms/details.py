@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..models import Question, ReportSubtype, ReportType, ServiceArea
 from .common import US_STATES, money, when_field
+from .contact import ContactForm
 
 
 def question_field(question: Question) -> forms.Field:
@@ -125,12 +126,8 @@ class LocationForm(forms.Form):
 LOCATION_FIELDS = tuple(LocationForm.base_fields)
 
 
-class DetailsForm(LocationForm):
+class DetailsForm(LocationForm, ContactForm):
     """When, where, what, and who to contact. The parts shown depend on the catalog entry."""
-
-    contact_name = forms.CharField(label=_("Your name"), max_length=150, required=False)
-    contact_email = forms.EmailField(label=_("Your email"), required=False)
-    contact_phone = forms.CharField(label=_("Your phone number (optional)"), max_length=30, required=False)
 
     def __init__(
         self, *args, report_type: ReportType, subtype: ReportSubtype, assisted: bool = False, **kwargs
@@ -153,7 +150,7 @@ class DetailsForm(LocationForm):
             widget=forms.Textarea(attrs={"rows": 5}),
         )
         if report_type.email_required and not assisted:
-            self.fields["contact_email"].required = True
+            self.require_contact(email_required=True)
             self.fields["contact_email"].help_text = _("We email you a copy of your report and its updates.")
             self.fields["contact_name"].required = True
         else:
@@ -167,6 +164,7 @@ class DetailsForm(LocationForm):
                 "With an email the caller gets a copy and the updates."
             )
             self.fields["contact_phone"].label = _("Caller's phone number (optional)")
+            self.fields["updates_by"].label = _("How should we send the caller updates?")
 
     def add_when_fields(self) -> None:
         if self.kind == ReportType.Form.PARKING:
@@ -218,6 +216,7 @@ class DetailsForm(LocationForm):
 
     def clean(self) -> dict:
         data = super().clean()
+        self.check_contact(data)
         self.check_times(data)
         if self.kind == ReportType.Form.DAMAGE:
             self.check_value(data.get("estimated_cost"), "estimated_cost")

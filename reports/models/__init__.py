@@ -29,12 +29,15 @@ from .report import (
     Report,
     StatusLink,
     StolenItem,
+    UpdatesBy,
     hash_token,
     new_tracking_number,
 )
+from .sms import PhoneCode, SmsOptOut
 
 __all__ = [
     "TRACKING_ALPHABET",
+    "UpdatesBy",
     "AppendOnly",
     "CaseNumberCounter",
     "Channel",
@@ -47,6 +50,7 @@ __all__ = [
     "Holiday",
     "LanguageLine",
     "OutboxMessage",
+    "PhoneCode",
     "Outcome",
     "Question",
     "QuestionChoice",
@@ -62,6 +66,7 @@ __all__ = [
     "ResponseTemplate",
     "RetentionPurge",
     "ServiceArea",
+    "SmsOptOut",
     "StatusLink",
     "StopReason",
     "StolenItem",

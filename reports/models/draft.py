@@ -42,6 +42,8 @@ class Draft(models.Model):
     # "Save and come back later": the SHA-256 of the latest resume link's token, never the token.
     resume_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
     resume_email = models.EmailField(blank=True)  # where that link went; purged with the draft
+    # The mobile number (E.164) the resident confirmed with a texted code; texts go only to that number.
+    phone_confirmed = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -19,6 +19,7 @@ class OutboxMessage(models.Model):
 
     class Kind(models.TextChoices):
         EMAIL = "email", _("Email to the resident")
+        SMS = "sms", _("Text message to the resident")
         TRAFFIC_HANDOFF = "traffic_handoff", _("Hand-off to Traffic Control")
         OPEN311_CALLBACK = "open311_callback", _("Status update to an Open311 client")
 

@@ -36,6 +36,12 @@ class Outcome(models.TextChoices):
     DUPLICATE = "duplicate", _("It was already being handled under another report")
 
 
+class UpdatesBy(models.TextChoices):
+    EMAIL = "email", _("Email")
+    TEXT = "text", _("Text message")
+    BOTH = "both", _("Email and text message")
+
+
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L or U: easy to read aloud
 
 
@@ -78,6 +84,11 @@ class Report(models.Model):
     contact_name = models.CharField(max_length=150, blank=True)
     contact_email = models.EmailField(blank=True)
     contact_phone = models.CharField(max_length=30, blank=True)
+    # How the resident chose to hear from us. Texts go only to a number confirmed with a code, and the
+    # consent wording they saw (in their language) is kept with the moment they agreed.
+    updates_by = models.CharField(max_length=5, choices=UpdatesBy.choices, default=UpdatesBy.EMAIL)
+    sms_consent_at = models.DateTimeField(null=True, blank=True)
+    sms_consent_text = models.CharField(max_length=300, blank=True)
 
     filed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -140,6 +151,14 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return self.tracking_number
+
+    @property
+    def wants_texts(self) -> bool:
+        return self.updates_by in (UpdatesBy.TEXT, UpdatesBy.BOTH) and bool(self.sms_consent_at)
+
+    @property
+    def wants_email(self) -> bool:
+        return self.updates_by in (UpdatesBy.EMAIL, UpdatesBy.BOTH)
 
     @property
     def updated_by_resident(self) -> bool:

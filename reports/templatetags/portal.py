@@ -6,7 +6,7 @@ from django.forms import BaseFormSet
 from django.utils.html import format_html
 from django.utils.translation import gettext
 
-from reports import places
+from reports import places, sms
 
 register = template.Library()
 
@@ -122,6 +122,12 @@ def person(user) -> str:
 def block_of(address: str) -> str:
     """An address to its block, in the reader's language: where a problem is, not whose door it is."""
     return places.block_text(address)
+
+
+@register.filter
+def phone(number: str) -> str:
+    """An E.164 number as people in the city write it; anything else as it was typed."""
+    return sms.readable(number) if number else ""
 
 
 @register.filter

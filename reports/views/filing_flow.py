@@ -18,8 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_ratelimit.decorators import ratelimit
 
-from reports import drafts
+from reports import drafts, phone_codes
 from reports.models import Draft, ReportSubtype, ReportType
+from reports.ratelimits import client_address
 
 STEP_NAMES = (
     "start",
@@ -28,6 +29,7 @@ STEP_NAMES = (
     "where",
     "nearby",
     "details",
+    "phone",
     "review",
     "submitted",
     "save",
@@ -82,6 +84,16 @@ def draft_in_progress(request: HttpRequest, flow: Flow) -> tuple[Draft | None, H
         return None, redirect(flow.urls["submitted"])
     keep_session_for_drafts(request, flow)
     return draft, None
+
+
+def send_code(request: HttpRequest, flow: Flow, draft: Draft, number: str) -> bool:
+    """Text a code that confirms the resident's number (reports/phone_codes.py); say so when a limit
+    stops it. A 311 call centre files from one address: only the per-number limits hold for it."""
+    address = "" if flow.staff else client_address(request)
+    outcome = phone_codes.send_code(draft, number, address)
+    if not outcome.ok:
+        messages.error(request, outcome.message)
+    return outcome.ok
 
 
 def keep_session_for_drafts(request: HttpRequest, flow: Flow) -> None:

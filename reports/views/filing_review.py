@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.core import get_usage
 
-from reports import display, drafts, evidence, forms, notifications, queries, submission
+from reports import display, drafts, evidence, forms, notifications, queries, sms, submission
 from reports.confirmation import confirmation
 from reports.models import Draft, FunnelStep, StatusLink
 
@@ -52,6 +52,9 @@ def review(request, flow=RESIDENT):
     if not draft.details or not forms_valid(details_form, items):
         messages.warning(request, _("Some details are missing. Please check them."))
         return redirect(flow.urls["details"])
+    if drafts.number_to_confirm(draft, details_form.cleaned_data):
+        messages.info(request, _("Confirm your mobile number with the code we texted before you send."))
+        return redirect(flow.urls["phone"])
     drafts.reached(draft, Draft.Step.REVIEW)
     count_step(request, flow, FunnelStep.REVIEW_REACHED, draft.report_type.code, draft=draft)
     form = forms.SubmitForm(request.POST or None, request.FILES or None, assisted=flow.staff)
@@ -130,7 +133,13 @@ def submitted(request, flow=RESIDENT):
     # cannot be shown again.
     token = StatusLink.issue(draft.report)
     status_url = request.build_absolute_uri(reverse("report-status", args=[token]))
-    return page(request, flow, "submitted.html", confirmation(draft.report, status_url))
+    context = confirmation(draft.report, status_url)
+    if flow.staff:  # the agent may text the caller their status link
+        phone = draft.report.contact_phone
+        context["text_link_form"] = forms.TextLinkForm(
+            initial={"phone": sms.readable(phone) if phone else ""}
+        )
+    return page(request, flow, "submitted.html", context)
 
 
 # --- Save and come back later ------------------------------------------------------------------------------

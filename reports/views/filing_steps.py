@@ -27,6 +27,7 @@ from .filing_flow import (
     next_step,
     page,
     returning_to_review,
+    send_code,
     step_limit,
     steps,
 )
@@ -262,6 +263,10 @@ def details(request, flow=RESIDENT):
         if forms_valid(details_form, items):
             drafts.reached(draft, Draft.Step.REVIEW)
             count_step(request, flow, FunnelStep.DETAILS_DONE, draft.report_type.code, draft=draft)
+            number = drafts.number_to_confirm(draft, details_form.cleaned_data)
+            if number:  # texts chosen: the first code goes now, and the next page takes it
+                send_code(request, flow, draft, number)
+                return redirect(flow.urls["phone"])
             return redirect(flow.urls["review"])
     else:
         data = drafts.details_data(draft) if draft.details else None

@@ -1,7 +1,15 @@
-"""Assisted intake (R1): a 311 agent files a report for a caller through the residents' own steps."""
+"""Assisted intake (R1): a 311 agent files a report for a caller through the residents' own steps, and
+can text the caller the report's status link."""
 
-from reports import access
-from reports.views import filing_review, filing_steps
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import path
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from reports import access, drafts, forms, texts
+from reports.models import SmsOptOut
+from reports.views import filing_phone, filing_review, filing_steps
 from reports.views.filing_flow import INTAKE
 
 
@@ -9,7 +17,26 @@ def agents_only(view):
     return access.staff_required(access.can_file_for_caller)(view)
 
 
+@require_POST
+def text_status_link(request, flow=INTAKE):
+    draft = drafts.current(request.session, slot=flow.prefix)
+    if draft is None or not draft.report_id:
+        return redirect(flow.urls["start"])
+    form = forms.TextLinkForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+    elif SmsOptOut.stopped(form.cleaned_data["phone"]):
+        messages.error(request, _("That number replied STOP: it gets no texts until it replies START."))
+    else:
+        texts.queue_status_link(draft.report, form.cleaned_data["phone"], by=request.user)
+        messages.success(request, _("The status link is on its way to the caller by text."))
+    return redirect(flow.urls["submitted"])
+
+
 urlpatterns = [
     *filing_steps.step_urls(INTAKE, guard=agents_only),
+    *filing_phone.step_urls(INTAKE, guard=agents_only),
     *filing_review.step_urls(INTAKE, guard=agents_only),
+    path("submitted/text/", agents_only(text_status_link), {"flow": INTAKE}, name="intake-text-link"),
 ]

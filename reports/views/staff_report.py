@@ -112,6 +112,7 @@ def report_detail(request, tracking_number):
             "access_log": [e for e in events if e.kind in ACCESS_KINDS],
             "eligibility": display.eligibility_rows(report),
             "resident_language": get_language_info(report.language)["name_local"],
+            "texts_stopped": queries.texts_stopped(report),
             "staff_language": staff_messages.STAFF_LANGUAGE,
             "answers": display.answer_rows(report.report_type, report.answers),
             "forms": action_forms(report),

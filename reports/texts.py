@@ -1,0 +1,178 @@
+"""Text messages to residents: queued through the outbox with the change that causes them, sent by a worker.
+
+Each text is one template (texts/<name>.txt) rendered in the resident's language, shaped to GSM-7 where
+the language allows and kept to two segments: the tracking number and a freshly minted status link,
+never the resident's details. Numbers that replied STOP get nothing (reports/models/sms.py).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from . import outbox, sms, staff_messages
+from .models import OutboxMessage, PhoneCode, Report, ReportEvent, SmsOptOut, StatusLink
+
+log = logging.getLogger(__name__)
+
+MAX_SEGMENTS = 2
+# Every text a report can send (texts/<name>.txt); "code" confirms a number before filing.
+TEMPLATES = {
+    "report-filed",
+    "info-requested",
+    "info-reminder",
+    "report-closed-no-reply",
+    "report-approved",
+    "report-rejected",
+    "report-referred",
+    "parking-resolved",
+    "status-link",
+}
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+START_WORDS = {"START", "YES", "UNSTOP", "OPTIN"}
+HELP_WORDS = {"HELP", "INFO"}
+
+
+def queue_text(report: Report, template: str, *, event: ReportEvent | None = None) -> None:
+    """Queue one text to a resident who chose texts; the same template for the same event only once."""
+    if not report.wants_texts or not report.contact_phone:
+        return
+    occasion = str(event.pk) if event else ""
+    outbox.enqueue(
+        OutboxMessage.Kind.SMS,
+        report=report,
+        dedupe_key=f"sms:{template}:{report.pk}:{occasion}",
+        payload={"template": template, "event": event.pk if event else None},
+    )
+
+
+def queue_status_link(report: Report, phone: str, *, by: AbstractBaseUser) -> None:
+    """A 311 agent texts the caller their status link (the caller agreed on the call)."""
+    asked = OutboxMessage.objects.filter(dedupe_key__startswith=f"sms:status-link:{report.pk}:").count()
+    outbox.enqueue(
+        OutboxMessage.Kind.SMS,
+        report=report,
+        dedupe_key=f"sms:status-link:{report.pk}:{asked + 1}",
+        payload={"template": "status-link", "to": phone, "by": by.pk},
+    )
+
+
+def queue_code(code: PhoneCode) -> None:
+    """The confirmation code; the text is built from the code's nonce when sent, so no code is stored."""
+    outbox.enqueue(
+        OutboxMessage.Kind.SMS,
+        report=None,
+        dedupe_key=f"sms:code:{code.pk}",
+        payload={"template": "code", "code": code.pk},
+    )
+
+
+def send_outbox_text(message: OutboxMessage) -> None:
+    template = message.payload["template"]
+    if template == "code":
+        to, body = code_text(message)
+    else:
+        report = message.report
+        if report is None:
+            raise outbox.GiveUp("the report was purged before its text went out")
+        to = message.payload.get("to") or report.contact_phone
+        body = report_text(report, template, message.payload.get("event"))
+    if SmsOptOut.stopped(to):
+        raise outbox.GiveUp("the resident replied STOP")
+    deliver(to, body)
+
+
+def deliver(to: str, body: str) -> None:
+    try:
+        sms.send(to, body)
+    except sms.SmsRefused as exc:
+        if exc.opted_out:  # the provider knows of a STOP we missed: remember it
+            record_reply(to, "STOP")
+        raise outbox.GiveUp(str(exc)) from exc
+    except sms.SmsFailed as exc:
+        raise outbox.RetryLater(str(exc)) from exc
+
+
+def code_text(message: OutboxMessage) -> tuple[str, str]:
+    code = PhoneCode.objects.filter(pk=message.payload["code"]).select_related("draft").first()
+    if code is None or code.confirmed_at or code.expires_at <= timezone.now():
+        raise outbox.GiveUp("the code was used, expired or purged before its text went out")
+    context = {"code": code.code, "minutes": settings.SMS_CODE_MINUTES, "CITY_NAME": settings.CITY_NAME}
+    return code.phone, render("code", code.draft.language, context)
+
+
+def report_text(report: Report, template: str, event_id: int | None) -> str:
+    event = ReportEvent.objects.filter(pk=event_id).first() if event_id else None
+    token = StatusLink.issue(report)
+    context = {
+        "report": report,
+        "status_url": settings.SITE_URL + reverse("report-status", args=[token]),
+        "pdf_url": settings.SITE_URL + reverse("report-status-pdf", args=[token]),
+        "CITY_NAME": settings.CITY_NAME,
+        "PHONE_311": settings.PHONE_311,
+        "PHONE_POLICE_NON_EMERGENCY": settings.PHONE_POLICE_NON_EMERGENCY,
+        "staff_message": " ".join(staff_messages.for_resident(event, report.language)),
+    }
+    body = render(template, report.language, context)
+    # A staff member's message is dropped (the status page has it) when it would take a third segment.
+    if context["staff_message"] and sms.segments(body) > MAX_SEGMENTS:
+        body = render(template, report.language, {**context, "staff_message": ""})
+    return body
+
+
+def render(template: str, language: str, context: dict) -> str:
+    with translation.override(language):
+        text = render_to_string(f"texts/{template}.txt", context)
+    return sms.to_gsm7(" ".join(text.split()))
+
+
+# --- Replies: STOP, START, HELP ----------------------------------------------------------------------------
+
+
+def keyword(body: str) -> str:
+    words = body.strip().upper().split()
+    return words[0].strip(".!") if words else ""
+
+
+def record_reply(phone: str, word: str) -> None:
+    with transaction.atomic():
+        SmsOptOut.objects.update_or_create(
+            phone=phone,
+            defaults={"active": word in STOP_WORDS, "keyword": word, "changed_at": timezone.now()},
+        )
+    log.info("Text reply %s recorded", word)
+
+
+def handle_reply(phone: str, body: str) -> str:
+    """Honour a reply at once; what to answer (empty: nothing, as the carrier confirms STOP itself)."""
+    word = keyword(body)
+    language = latest_language(phone)
+    with translation.override(language):
+        if word in STOP_WORDS:
+            record_reply(phone, word)
+            return ""
+        if word in START_WORDS:
+            record_reply(phone, word)
+            return sms.to_gsm7(
+                _("%(city)s 311: texts about your reports will start again. Reply STOP to stop.")
+                % {"city": settings.CITY_NAME}
+            )
+        return sms.to_gsm7(
+            _(
+                "%(city)s 311 report updates. Emergencies: call %(emergency)s. Questions: call %(phone)s. "
+                "Reply STOP to stop."
+            )
+            % {"city": settings.CITY_NAME, "emergency": settings.PHONE_EMERGENCY, "phone": settings.PHONE_311}
+        )
+
+
+def latest_language(phone: str) -> str:
+    report = Report.objects.filter(contact_phone=phone).order_by("-created_at").only("language").first()
+    return report.language if report else settings.LANGUAGE_CODE

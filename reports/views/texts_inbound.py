@@ -1,0 +1,38 @@
+"""Replies to our texts (STOP, START, HELP), as the provider posts them: signed, or refused with 401."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from twilio.twiml.messaging_response import MessagingResponse
+
+from reports import sms, texts
+
+
+@csrf_exempt  # the provider's signature stands in for the CSRF token
+@require_POST
+def inbound(request):
+    # Twilio signs the URL it was given (the public one) with the POSTed fields.
+    url = settings.SITE_URL + request.get_full_path()
+    params = {name: request.POST.get(name) for name in request.POST}
+    if not sms.signature_valid(url, params, request.headers.get("X-Twilio-Signature", "")):
+        return HttpResponse("Signature required.", status=401, content_type="text/plain")
+    try:
+        number = sms.normalise(request.POST.get("From", ""))
+    except sms.NotAMobileNumber:
+        return twiml("")
+    return twiml(texts.handle_reply(number, request.POST.get("Body", "")))
+
+
+def twiml(reply: str) -> HttpResponse:
+    """The provider's answer format: one message back, or none."""
+    response = MessagingResponse()
+    if reply:
+        response.message(reply)
+    return HttpResponse(str(response), content_type="text/xml")
+
+
+urlpatterns = [path("inbound/", inbound, name="sms-inbound")]
