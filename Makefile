@@ -33,6 +33,7 @@ run: seed static
 	@echo "  Traffic board:   http://127.0.0.1:8000/traffic/  (sign in as traffic)"
 	@echo "  Catalog admin:   http://127.0.0.1:8000/admin/  (sign in as admin)"
 	@echo "  Emails sent:     var/mail/  (one file per message)"
+	@echo "  Texts sent:      var/sms/   (one file per text; codes to confirm a number are here)"
 	@echo "  Stop everything: Ctrl-C"
 	@echo
 	$(BIN)/honcho start -f Procfile

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import sms
@@ -25,9 +26,14 @@ class ContactForm(forms.Form):
         initial=UpdatesBy.EMAIL,
         required=False,
         widget=forms.RadioSelect,
-        help_text=_("For text messages we first send a code to your number. %(consent)s")
-        % {"consent": sms.CONSENT},
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Worded when the form is built, in the language of the page.
+        self.fields["updates_by"].help_text = gettext(
+            "For text messages we first send a code to your number. %(consent)s"
+        ) % {"consent": sms.CONSENT}
 
     def clean_contact_phone(self) -> str:
         number = self.cleaned_data["contact_phone"].strip()
@@ -75,9 +81,13 @@ class TextLinkForm(forms.Form):
         max_length=30,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
     )
-    agreed = forms.BooleanField(
-        label=_("I read the caller this and they agreed to get texts: %(consent)s") % {"consent": sms.CONSENT}
-    )
+    agreed = forms.BooleanField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agreed"].label = gettext(
+            "I read the caller this and they agreed to get texts: %(consent)s"
+        ) % {"consent": sms.CONSENT}
 
     def clean_phone(self) -> str:
         try:
