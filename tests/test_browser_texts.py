@@ -20,6 +20,7 @@ from .browser_support import (
     site_fixture,  # noqa: F401
     start_report,
 )
+from .test_accessibility import audit  # noqa: F401 (a fixture)
 from .test_texts import code_in, run_outbox, texts_sent
 
 pytestmark = pytest.mark.browser
@@ -36,6 +37,7 @@ def test_a_somali_resident_files_with_only_a_mobile_number(phone, sms_outbox):
     phone.fill("#id_contact_phone", "612 555 0123")
     fill_required(phone)
     phone.fill("#id_contact_email", "")  # no email at all
+    assert "Ku jawaab STOP" in phone.inner_text("fieldset:has(#id_contact_phone)")  # consent, in Somali
     go_on(phone)
 
     assert phone.url.endswith("/report/phone/")
@@ -54,3 +56,20 @@ def test_a_somali_resident_files_with_only_a_mobile_number(phone, sms_outbox):
     assert tracking_number in filed and "/status/" in filed
     assert "we received your report" not in filed  # in Somali, not English
     assert sms.is_gsm7(filed) and sms.segments(filed) <= 2
+
+
+def test_the_code_page_is_accessible_on_a_phone_and_with_a_wrong_code(phone, audit):  # noqa: F811
+    start_report(phone, "damage-graffiti")
+    answer_safety_check(phone)
+    phone.check("input[name=updates_by][value=both]")
+    phone.fill("#id_contact_phone", "6125550123")
+    fill_required(phone)
+    go_on(phone)
+    audit(phone, "confirm your mobile number")
+
+    phone.fill("#id_code", "12")
+    go_on(phone)
+
+    assert "That code is not right" in phone.inner_text("[data-error-summary]")
+    audit(phone, "confirm your mobile number, a wrong code")
+    audit.assert_clean()

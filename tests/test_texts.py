@@ -132,6 +132,19 @@ def test_texts_need_a_mobile_number_and_email_needs_an_address(client, catalog):
     assert not PhoneCode.objects.exists()
 
 
+def test_a_number_that_cannot_get_texts_is_kept_as_typed_when_texts_are_not_chosen(client, catalog):
+    pass_screen(client, "theft-bicycle")
+    client.post(reverse("report-details"), details_for("theft-bicycle", contact_phone="1-800-555-1212 ext 4"))
+
+    assert send(client).status_code == 302
+    report = Report.objects.get()
+    assert (report.contact_phone, report.updates_by, report.wants_texts) == (
+        "1-800-555-1212 ext 4",
+        "email",
+        False,
+    )
+
+
 def test_both_email_and_texts(client, catalog, sms_outbox):
     report = filed_by_text(client, sms_outbox, contact_email="alex@example.org", updates_by="both")
 
@@ -299,7 +312,9 @@ def test_a_real_worker_sends_the_code_and_the_filed_text_once_each(celery_worker
     assert report.tracking_number in fake.texts[1]["Body"] and fake.texts[1]["To"] == NUMBER
 
 
-def test_a_provider_failure_is_retried_and_a_refusal_is_dead_lettered(client, catalog, sms_outbox, settings):
+def test_a_provider_failure_is_retried_and_a_refusal_is_dead_lettered(
+    client, catalog, sms_outbox, settings, supervisor
+):
     with FakeTwilio(script=[(503, 0), (400, 21211)]) as fake:
         use_fake(settings, fake)
         choose_texts(client)
@@ -311,6 +326,10 @@ def test_a_provider_failure_is_retried_and_a_refusal_is_dead_lettered(client, ca
 
     message.refresh_from_db()
     assert "21211" in message.last_error and len(fake.requests) == 2
+    desk = Client()
+    sign_in(desk, supervisor)
+    dead = desk.get(reverse("staff-deliveries")).content.decode()
+    assert f"#{message.pk}" in dead and "Text message to the resident" in dead  # with Retry now
 
 
 def test_a_provider_that_says_the_number_opted_out_records_it(client, catalog, sms_outbox, settings):

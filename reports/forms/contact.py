@@ -36,15 +36,19 @@ class ContactForm(forms.Form):
         ) % {"consent": sms.CONSENT}
 
     def clean_contact_phone(self) -> str:
+        """A number that can get texts, in E.164; any other number only as a way to call the resident
+        (a landline, an office), as typed, when they did not choose texts."""
         number = self.cleaned_data["contact_phone"].strip()
         if not number:
             return ""
         try:
             return sms.normalise(number)
         except sms.NotAMobileNumber:
-            raise forms.ValidationError(
-                _("Enter a mobile number that can get texts, for example 612-555-0123."), code="phone"
-            ) from None
+            if self.data.get(self.add_prefix("updates_by")) in (UpdatesBy.TEXT, UpdatesBy.BOTH):
+                raise forms.ValidationError(
+                    _("Enter a mobile number that can get texts, for example 612-555-0123."), code="phone"
+                ) from None
+            return number
 
     def clean_updates_by(self) -> str:
         return self.cleaned_data["updates_by"] or UpdatesBy.EMAIL
