@@ -176,11 +176,10 @@ def queue_resume_link(draft: Draft, email: str) -> None:
     """Queue the link that reopens the draft; the token is minted when the email is sent, never stored."""
     draft.resume_email = email
     draft.save(update_fields=["resume_email", "updated_at"])
-    asked = OutboxMessage.objects.filter(dedupe_key__startswith=f"email:draft-resume:{draft.pk}:").count()
-    outbox.enqueue(
+    outbox.enqueue_each_time(
         OutboxMessage.Kind.EMAIL,
         report=None,
-        dedupe_key=f"email:draft-resume:{draft.pk}:{asked + 1}",
+        key_prefix=f"email:draft-resume:{draft.pk}:",
         payload={"template": "draft-resume", "draft": draft.pk},
     )
 

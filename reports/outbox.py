@@ -89,6 +89,13 @@ def enqueue(kind: str, *, report: Report | None, dedupe_key: str, payload: dict)
     return message
 
 
+def enqueue_each_time(kind: str, *, report: Report | None, key_prefix: str, payload: dict) -> OutboxMessage:
+    """Work a person may ask for again (a resume link, a status link by text): each request its own row,
+    numbered after the ones before it."""
+    asked = OutboxMessage.objects.filter(dedupe_key__startswith=key_prefix).count()
+    return enqueue(kind, report=report, dedupe_key=f"{key_prefix}{asked + 1}", payload=payload)
+
+
 def wake_worker(message_id: int, countdown: float | None = None) -> bool:
     """Send the task that runs the message; False when the broker could not take it (the row is then
     marked, and the sweeper's next run after the broker is back sends it)."""

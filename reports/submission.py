@@ -15,7 +15,16 @@ from django.utils import translation
 from . import evidence, notifications, routing, sms, workflow
 from .evidence import StoredUpload
 from .evidence_checks import EvidenceRejected
-from .models import Draft, DraftUpload, Evidence, Report, ReportEvent, StolenItem, new_tracking_number
+from .models import (
+    Draft,
+    DraftUpload,
+    Evidence,
+    Report,
+    ReportEvent,
+    StolenItem,
+    UpdatesBy,
+    new_tracking_number,
+)
 from .statuses import Status
 
 log = logging.getLogger(__name__)
@@ -132,7 +141,8 @@ def build_report(draft: Draft, details: dict, answers: dict) -> Report:
         **{field: details[field] for field in REPORT_FIELDS if details.get(field) is not None},
     )
     report.sla_due_at = report.created_at + timedelta(hours=report_type.sla_hours)
-    if report.contact_phone and report.contact_phone == draft.phone_confirmed:
+    texts = report.updates_by in (UpdatesBy.TEXT, UpdatesBy.BOTH)
+    if texts and report.contact_phone and report.contact_phone == draft.phone_confirmed:
         # Texts only to the number the resident confirmed, with the words they agreed to.
         with translation.override(draft.language):
             report.sms_consent_text = str(sms.CONSENT)

@@ -55,11 +55,10 @@ def queue_text(report: Report, template: str, *, event: ReportEvent | None = Non
 
 def queue_status_link(report: Report, phone: str, *, by: AbstractBaseUser) -> None:
     """A 311 agent texts the caller their status link (the caller agreed on the call)."""
-    asked = OutboxMessage.objects.filter(dedupe_key__startswith=f"sms:status-link:{report.pk}:").count()
-    outbox.enqueue(
+    outbox.enqueue_each_time(
         OutboxMessage.Kind.SMS,
         report=report,
-        dedupe_key=f"sms:status-link:{report.pk}:{asked + 1}",
+        key_prefix=f"sms:status-link:{report.pk}:",
         payload={"template": "status-link", "to": phone, "by": by.pk},
     )
 
