@@ -58,7 +58,8 @@ def queue_email(
     report: Report, template: str, *, event: ReportEvent | None = None, extra: dict | None = None
 ) -> None:
     """Queue one email to the resident; the same template for the same event is never queued twice."""
-    if not report.contact_email or not report.wants_email:
+    # By email when the resident chose it, and also when texts cannot reach them (no confirmed number).
+    if not report.contact_email or not (report.wants_email or not report.wants_texts):
         return
     occasion = str(event.pk) if event else ""
     outbox.enqueue(

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import texts
-from .models import Draft, PhoneCode
+from .models import Draft, PhoneCode, SmsOptOut
 
 
 @dataclass(frozen=True)
@@ -34,25 +34,21 @@ def address_hash(address: str) -> str:
 
 def send_code(draft: Draft, phone: str, address: str) -> Outcome:
     """Text a new code to `phone` for this draft, unless a limit says no (the reason, in words)."""
-    now = timezone.now()
-    hour_ago = now - timedelta(hours=1)
-    latest = draft.phone_codes.filter(phone=phone).first()
-    if latest and latest.created_at > now - timedelta(seconds=settings.SMS_CODE_RESEND_SECONDS):
-        return Outcome(False, _("We just sent a code. Wait a moment before asking for another."))
-    if (
-        PhoneCode.objects.filter(phone=phone, created_at__gte=hour_ago).count()
-        >= settings.SMS_CODES_PER_NUMBER
-    ):
+    if SmsOptOut.stopped(phone):
         return Outcome(
             False,
-            _("We have sent this number too many codes. Try again in an hour, or choose email instead."),
+            _("This number replied STOP to our texts. Text START to it from your phone, or choose email."),
         )
     hashed = address_hash(address) if address else ""
-    if hashed and PhoneCode.objects.filter(address_hash=hashed, created_at__gte=hour_ago).count() >= (
-        settings.SMS_CODES_PER_ADDRESS
-    ):
-        return Outcome(False, _("Too many codes were asked for from here. Try again in an hour."))
     with transaction.atomic():
+        # One request at a time per draft (a double click) and per number that had a code before (many
+        # sessions asking at once): the counts below are then the counts the limits mean.
+        Draft.objects.select_for_update().filter(pk=draft.pk).first()
+        list(PhoneCode.objects.select_for_update().filter(phone=phone).values_list("pk", flat=True))
+        refused = limit_reached(draft, phone, hashed)
+        if refused:
+            return Outcome(False, refused)
+        now = timezone.now()
         code = PhoneCode.objects.create(
             draft=draft,
             phone=phone,
@@ -63,20 +59,44 @@ def send_code(draft: Draft, phone: str, address: str) -> Outcome:
     return Outcome(True)
 
 
+def limit_reached(draft: Draft, phone: str, hashed: str) -> str:
+    now = timezone.now()
+    hour_ago = now - timedelta(hours=1)
+    latest = draft.phone_codes.filter(phone=phone).first()
+    if latest and latest.created_at > now - timedelta(seconds=settings.SMS_CODE_RESEND_SECONDS):
+        return _("We just sent a code. Wait a moment before asking for another.")
+    if (
+        PhoneCode.objects.filter(phone=phone, created_at__gte=hour_ago).count()
+        >= settings.SMS_CODES_PER_NUMBER
+    ):
+        return _("We have sent this number too many codes. Try again in an hour, or choose email instead.")
+    if hashed and PhoneCode.objects.filter(address_hash=hashed, created_at__gte=hour_ago).count() >= (
+        settings.SMS_CODES_PER_ADDRESS
+    ):
+        return _("Too many codes were asked for from here. Try again in an hour.")
+    return ""
+
+
 def check_code(draft: Draft, phone: str, typed: str) -> Outcome:
-    """Confirm the number when `typed` is the latest code sent to it for this draft, still valid."""
-    code = draft.phone_codes.filter(phone=phone, confirmed_at__isnull=True).first()
-    if code is None or code.expires_at <= timezone.now():
+    """Confirm the number when `typed` is one of the codes still valid that were sent to it for this draft
+    (a double click may have sent two, and either may arrive first)."""
+    live = list(
+        draft.phone_codes.filter(phone=phone, confirmed_at__isnull=True, expires_at__gt=timezone.now())[:3]
+    )
+    if not live:
         return Outcome(False, _("That code has expired. Ask for a new one."))
-    if code.attempts >= settings.SMS_CODE_ATTEMPTS:
+    # Counted before the comparison, in one statement: guesses sent together are each one try.
+    counted = PhoneCode.objects.filter(pk=live[0].pk, attempts__lt=settings.SMS_CODE_ATTEMPTS).update(
+        attempts=F("attempts") + 1
+    )
+    if not counted:
         return Outcome(False, _("Too many wrong tries. Ask for a new code."))
-    # Counted before the comparison, in the database: two guesses at once are two tries.
-    PhoneCode.objects.filter(pk=code.pk).update(attempts=F("attempts") + 1)
-    digits = "".join(ch for ch in typed if ch.isdigit())
-    if not hmac.compare_digest(digits, code.code):
+    digits = "".join(ch for ch in typed if ch in "0123456789")
+    matched = next((code for code in live if hmac.compare_digest(digits, code.code)), None)
+    if matched is None:
         return Outcome(False, _("That code is not right. Check the text we sent and try again."))
     with transaction.atomic():
-        PhoneCode.objects.filter(pk=code.pk).update(confirmed_at=timezone.now())
+        PhoneCode.objects.filter(pk=matched.pk).update(confirmed_at=timezone.now())
         draft.phone_confirmed = phone
         draft.save(update_fields=["phone_confirmed", "updated_at"])
     return Outcome(True)

@@ -157,7 +157,9 @@ class TwilioBackend:
             )
             message = client.messages.create(to=to, body=body, **sender)
         except TwilioRestException as exc:
-            if exc.code in self.REFUSED_CODES or (400 <= exc.status < 500 and exc.status != 429):
+            # Only a refusal of this text is final: a 401 or 404 (a wrong SID, a rotated token) is ours to
+            # fix, and the texts wait in the outbox until it is.
+            if exc.code in self.REFUSED_CODES or exc.status in (400, 422):
                 opted_out = exc.code == self.OPTED_OUT_CODE
                 raise SmsRefused(f"Twilio {exc.status} {exc.code}", opted_out=opted_out) from exc
             raise SmsFailed(f"Twilio {exc.status} {exc.code}") from exc

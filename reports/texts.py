@@ -8,6 +8,7 @@ never the resident's details. Numbers that replied STOP get nothing (reports/mod
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -17,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from . import outbox, sms, staff_messages
+from . import outbox, sms
 from .models import OutboxMessage, PhoneCode, Report, ReportEvent, SmsOptOut, StatusLink
 
 log = logging.getLogger(__name__)
@@ -53,14 +54,23 @@ def queue_text(report: Report, template: str, *, event: ReportEvent | None = Non
     )
 
 
-def queue_status_link(report: Report, phone: str, *, by: AbstractBaseUser) -> None:
-    """A 311 agent texts the caller their status link (the caller agreed on the call)."""
+def queue_status_link(report: Report, phone: str, *, by: AbstractBaseUser) -> bool:
+    """A 311 agent texts the caller their status link (the caller agreed on the call); False when the same
+    text to the same number was queued in the last minute (a double click)."""
+    recent = OutboxMessage.objects.filter(
+        dedupe_key__startswith=f"sms:status-link:{report.pk}:",
+        payload__to=phone,
+        created_at__gte=timezone.now() - timedelta(minutes=1),
+    )
+    if recent.exists():
+        return False
     outbox.enqueue_each_time(
         OutboxMessage.Kind.SMS,
         report=report,
         key_prefix=f"sms:status-link:{report.pk}:",
         payload={"template": "status-link", "to": phone, "by": by.pk},
     )
+    return True
 
 
 def queue_code(code: PhoneCode) -> None:
@@ -82,7 +92,7 @@ def send_outbox_text(message: OutboxMessage) -> None:
         if report is None:
             raise outbox.GiveUp("the report was purged before its text went out")
         to = message.payload.get("to") or report.contact_phone
-        body = report_text(report, template, message.payload.get("event"))
+        body = report_text(report, template)
     if SmsOptOut.stopped(to):
         raise outbox.GiveUp("the resident replied STOP")
     deliver(to, body)
@@ -107,8 +117,7 @@ def code_text(message: OutboxMessage) -> tuple[str, str]:
     return code.phone, render("code", code.draft.language, context)
 
 
-def report_text(report: Report, template: str, event_id: int | None) -> str:
-    event = ReportEvent.objects.filter(pk=event_id).first() if event_id else None
+def report_text(report: Report, template: str) -> str:
     token = StatusLink.issue(report)
     context = {
         "report": report,
@@ -117,13 +126,10 @@ def report_text(report: Report, template: str, event_id: int | None) -> str:
         "CITY_NAME": settings.CITY_NAME,
         "PHONE_311": settings.PHONE_311,
         "PHONE_POLICE_NON_EMERGENCY": settings.PHONE_POLICE_NON_EMERGENCY,
-        "staff_message": " ".join(staff_messages.for_resident(event, report.language)),
     }
-    body = render(template, report.language, context)
-    # A staff member's message is dropped (the status page has it) when it would take a third segment.
-    if context["staff_message"] and sms.segments(body) > MAX_SEGMENTS:
-        body = render(template, report.language, {**context, "staff_message": ""})
-    return body
+    # What staff wrote stays behind the link, in the resident's language: it may name the resident's
+    # things ("the serial number of the Trek FX 3"), and it would not fit in two segments.
+    return render(template, report.language, context)
 
 
 def render(template: str, language: str, context: dict) -> str:

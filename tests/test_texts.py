@@ -11,11 +11,11 @@ import pytest
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from twilio.request_validator import RequestValidator
 
-from reports import outbox, sms, tasks, texts, workflow
-from reports.models import OutboxMessage, PhoneCode, Report, ResponseTemplate, SmsOptOut
+from reports import notifications, outbox, sms, tasks, texts, workflow
+from reports.models import OutboxMessage, Outcome, PhoneCode, Report, ResponseTemplate, SmsOptOut
 
 from .conftest import sign_in, wait_for
 from .factories import make_report
@@ -172,7 +172,7 @@ def test_a_code_expires_and_allows_only_a_few_guesses(client, catalog, sms_outbo
     PhoneCode.objects.update(attempts=0, expires_at=timezone.now() - timedelta(seconds=1))
     expired = client.post(reverse("report-phone"), {"code": right}).content.decode()
     assert "That code has expired" in expired
-    assert Client().get(reverse("report-review")).status_code == 302  # nothing was confirmed
+    assert client.get(reverse("report-review"))["Location"] == reverse("report-phone")  # not confirmed
     assert not Report.objects.exists()
 
 
@@ -201,6 +201,37 @@ def test_a_second_press_of_send_again_within_seconds_sends_nothing(client, catal
 
     assert "We just sent a code" in response
     assert PhoneCode.objects.count() == 1
+
+
+def test_a_code_in_other_digits_is_a_wrong_code_not_an_error(client, catalog, sms_outbox):
+    choose_texts(client)
+
+    response = client.post(reverse("report-phone"), {"code": "١٢٣٤٥٦"})
+
+    assert response.status_code == 200 and "That code is not right" in response.content.decode()
+
+
+def test_a_double_click_sends_one_code_and_any_live_code_confirms(client, catalog, sms_outbox, settings):
+    choose_texts(client)
+    choose_texts(client)  # Continue pressed twice: the second is inside the resend window
+    assert PhoneCode.objects.count() == 1
+    settings.SMS_CODE_RESEND_SECONDS = 0
+    client.post(reverse("report-phone"), {"resend": "1"})  # a second code, on purpose
+    run_outbox()
+
+    first = code_in(texts_sent(sms_outbox)[0])  # the first to arrive still works
+    response = client.post(reverse("report-phone"), {"code": first})
+
+    assert response["Location"] == reverse("report-review")
+
+
+def test_a_number_that_replied_stop_gets_no_code_and_is_told_why(client, catalog, sms_outbox):
+    texts.record_reply(NUMBER, "STOP")
+
+    page = client.get(choose_texts(client)["Location"]).content.decode()
+
+    assert "This number replied STOP to our texts" in page
+    assert not PhoneCode.objects.exists()
 
 
 def test_the_code_is_not_stored(client, catalog, sms_outbox):
@@ -261,16 +292,23 @@ def test_a_staff_template_reaches_a_hmong_speaking_resident_in_hmong_by_text(
 @pytest.mark.parametrize("language", ["en", "es", "so", "hmn"])
 def test_every_text_fits_two_segments_in_every_language(catalog, language, settings):
     settings.SITE_URL = "https://311.minneapolismn.gov"
-    report = make_report(
-        language=language, case_number="MP26-000123", outcome="gone_on_arrival", info_due_at=timezone.now()
+    report = make_report(language=language, case_number="MP26-000123", info_due_at=timezone.now())
+    bodies = []
+    for template in sorted(texts.TEMPLATES - {"parking-resolved"}):
+        bodies.append(texts.report_text(report, template))
+        assert report.tracking_number in bodies[-1]
+    for outcome in Outcome.values:
+        report.outcome = outcome
+        bodies.append(texts.report_text(report, "parking-resolved"))
+    bodies.append(
+        texts.render("code", language, {"code": "123456", "minutes": 10, "CITY_NAME": "Minneapolis"})
     )
-    for template in sorted(texts.TEMPLATES):
-        body = texts.report_text(report, template, None)
-        assert sms.segments(body) <= texts.MAX_SEGMENTS, (template, body)
-        assert sms.is_gsm7(body), (template, body)  # GSM-7 in all four: Spanish loses only its accents
-        assert report.tracking_number in body
-    code = texts.render("code", language, {"code": "123456", "minutes": 10, "CITY_NAME": "Minneapolis"})
-    assert sms.segments(code) == 1 and "123456" in code
+    with translation.override(language):
+        bodies += [texts.handle_reply(NUMBER, "HELP"), texts.handle_reply(NUMBER, "START")]
+    for body in bodies:
+        assert sms.segments(body) <= texts.MAX_SEGMENTS, body
+        assert sms.is_gsm7(body), body  # GSM-7 in all four: Spanish loses only its accents
+    assert sms.segments(bodies[-3]) == 1  # the code
 
 
 def test_the_provider_sees_one_request_per_text_even_when_the_task_runs_twice(
@@ -332,6 +370,25 @@ def test_a_provider_failure_is_retried_and_a_refusal_is_dead_lettered(
     assert f"#{message.pk}" in dead and "Text message to the resident" in dead  # with Retry now
 
 
+def test_a_wrong_account_or_token_is_retried_not_dead_lettered(client, catalog, sms_outbox, settings):
+    with FakeTwilio(script=[(401, 20003), (404, 20404)]) as fake:
+        use_fake(settings, fake)
+        choose_texts(client)
+        message = OutboxMessage.objects.get(kind=OutboxMessage.Kind.SMS)
+        assert outbox.claim_and_run(message.pk, tasks.HANDLERS) == "retry"
+        OutboxMessage.objects.filter(pk=message.pk).update(available_at=timezone.now())
+        assert outbox.claim_and_run(message.pk, tasks.HANDLERS) == "retry"
+
+
+def test_email_still_goes_when_texts_were_chosen_but_never_confirmed(catalog):
+    report = make_report(contact_email="alex@example.org", contact_phone=NUMBER, updates_by="text")
+
+    notifications.notify(report, "report-filed")
+
+    assert not report.wants_texts
+    assert [m.kind for m in OutboxMessage.objects.all()] == [OutboxMessage.Kind.EMAIL]
+
+
 def test_a_provider_that_says_the_number_opted_out_records_it(client, catalog, sms_outbox, settings):
     with FakeTwilio(script=[(400, 21610)]) as fake:
         use_fake(settings, fake)
@@ -386,8 +443,10 @@ def test_help_answers_with_the_city_lines_in_the_residents_language(client, cata
 
 def test_a_reply_with_a_bad_signature_is_refused_and_changes_nothing(catalog, settings):
     wrong = reply(Client(), settings, "STOP", signature="bm90IGEgc2lnbmF0dXJl")
-    settings.TWILIO_AUTH_TOKEN = ""  # no token configured: nothing can be signed
-    unconfigured = Client().post(reverse("sms-inbound"), {"From": NUMBER, "Body": "STOP"})
+    settings.TWILIO_AUTH_TOKEN = ""  # no token configured: not even a request signed with no key passes
+    params = {"From": NUMBER, "Body": "STOP"}
+    empty_key = RequestValidator("").compute_signature(settings.SITE_URL + reverse("sms-inbound"), params)
+    unconfigured = Client().post(reverse("sms-inbound"), params, HTTP_X_TWILIO_SIGNATURE=empty_key)
 
     assert wrong.status_code == 401 and unconfigured.status_code == 401
     assert not SmsOptOut.objects.exists()
@@ -413,6 +472,8 @@ def test_an_agent_texts_the_caller_their_status_link(catalog, sms_outbox, agent_
     refused = desk.post(reverse("intake-text-link"), {"phone": TYPED_NUMBER}, follow=True).content.decode()
     assert "This field is required" in refused and not texts_sent(sms_outbox)
     desk.post(reverse("intake-text-link"), {"phone": TYPED_NUMBER, "agreed": "on"})
+    twice = desk.post(reverse("intake-text-link"), {"phone": TYPED_NUMBER, "agreed": "on"}, follow=True)
+    assert "That text was sent a moment ago" in twice.content.decode()  # a double click sends one
     run_outbox()
 
     (sent,) = texts_sent(sms_outbox)

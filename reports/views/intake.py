@@ -28,9 +28,10 @@ def text_status_link(request, flow=INTAKE):
             messages.error(request, " ".join(errors))
     elif SmsOptOut.stopped(form.cleaned_data["phone"]):
         messages.error(request, _("That number replied STOP: it gets no texts until it replies START."))
-    else:
-        texts.queue_status_link(draft.report, form.cleaned_data["phone"], by=request.user)
+    elif texts.queue_status_link(draft.report, form.cleaned_data["phone"], by=request.user):
         messages.success(request, _("The status link is on its way to the caller by text."))
+    else:
+        messages.info(request, _("That text was sent a moment ago; it is on its way."))
     return redirect(flow.urls["submitted"])
 
 
