@@ -244,6 +244,7 @@ def test_the_code_is_not_stored(client, catalog, sms_outbox):
 
     assert code not in str(row.__dict__) and code not in str(message.payload)
     assert row.code == code  # derived from the nonce and the secret key
+    assert len(row.nonce) <= PhoneCode._meta.get_field("nonce").max_length  # PostgreSQL holds to it
 
 
 # --- Every update by text ---------------------------------------------------------------------------------

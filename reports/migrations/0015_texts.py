@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import secrets
+import reports.models.sms
 from django.db import migrations, models
 
 
@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('phone', models.CharField(db_index=True, max_length=20)),
-                ('nonce', models.CharField(default=secrets.token_hex, max_length=32)),
+                ('nonce', models.CharField(default=reports.models.sms.new_nonce, max_length=32)),
                 ('address_hash', models.CharField(blank=True, db_index=True, max_length=64)),
                 ('attempts', models.PositiveIntegerField(default=0)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),

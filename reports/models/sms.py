@@ -13,6 +13,10 @@ from django.utils import timezone
 from .draft import Draft
 
 
+def new_nonce() -> str:
+    return secrets.token_hex(16)
+
+
 class PhoneCode(models.Model):
     """A 6-digit code texted to confirm the number a resident gave before their report is filed.
 
@@ -23,7 +27,7 @@ class PhoneCode(models.Model):
 
     draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="phone_codes")
     phone = models.CharField(max_length=20, db_index=True)  # E.164
-    nonce = models.CharField(max_length=32, default=secrets.token_hex)
+    nonce = models.CharField(max_length=32, default=new_nonce)
     address_hash = models.CharField(max_length=64, blank=True, db_index=True)
     attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
