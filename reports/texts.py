@@ -24,7 +24,7 @@ from .models import OutboxMessage, PhoneCode, Report, ReportEvent, SmsOptOut, St
 log = logging.getLogger(__name__)
 
 MAX_SEGMENTS = 2
-# Every text a report can send (texts/<name>.txt); "code" confirms a number before filing.
+# Every text about a report (texts/<name>.txt); texts/code.txt confirms a number before filing.
 TEMPLATES = {
     "report-filed",
     "info-requested",
@@ -38,7 +38,6 @@ TEMPLATES = {
 }
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 START_WORDS = {"START", "YES", "UNSTOP", "OPTIN"}
-HELP_WORDS = {"HELP", "INFO"}
 
 
 def queue_text(report: Report, template: str, *, event: ReportEvent | None = None) -> None:
