@@ -107,7 +107,9 @@ def send(base: str, session: requests.Session, photo: bytes) -> float:
     started = time.perf_counter()
     response = session.post(
         f"{base}/report/review/",
-        {"csrfmiddlewaretoken": session.cookies["csrftoken"], "confirm": "on"},
+        # The review page's "Send report" button with the photo chosen on it: one request keeps the file
+        # with the draft and files the report.
+        {"csrfmiddlewaretoken": session.cookies["csrftoken"], "confirm": "on", "send": "1"},
         files={"files": ("photo.jpg", photo, "image/jpeg")},
         allow_redirects=False,
     )
