@@ -12,6 +12,7 @@ from django.utils import formats, timezone
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
+from .. import catalog
 from ..models import Question, ReportSubtype, ReportType, ServiceArea
 from .common import US_STATES, money, when_field
 from .contact import ContactForm
@@ -41,11 +42,7 @@ def question_field(question: Question) -> forms.Field:
 
 
 def questions_for(report_type: ReportType, subtype: ReportSubtype) -> list[Question]:
-    return [
-        q
-        for q in report_type.questions.filter(active=True).prefetch_related("choices", "subtypes")
-        if not q.subtypes.all() or subtype in q.subtypes.all()
-    ]
+    return catalog.questions(report_type, subtype)
 
 
 def city_now() -> datetime:

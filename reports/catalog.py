@@ -1,0 +1,78 @@
+"""The catalog's questions, read once per process and read again only after the catalog changes.
+
+Every details page and every review builds its form from the questions of the report's type; reading
+them (three queries, and the rows made into objects) on every request was a fifth of what filing a report
+cost. Each process keeps them in memory under the catalog's version, a value in the shared cache (CACHES:
+diskcache on one machine, Redis in a deployment), so one cache read a request tells a process whether its
+copy is current. Saving or deleting a report type, subtype, question or choice, in the admin, through the
+seed command or anywhere else through the ORM, gives the catalog a new version, and every process reads
+the questions afresh at its next request. `QuerySet.update()` sends no signal: call `changed()` after one.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from .models import Question, QuestionChoice, ReportSubtype, ReportType
+
+VERSION_KEY = "catalog:version"
+CATALOG_MODELS = (ReportType, ReportSubtype, Question, QuestionChoice)
+
+
+class Loaded:
+    """One process's copy: the active questions of each report type read so far, for one version."""
+
+    def __init__(self, version: str | None = None) -> None:
+        self.version = version
+        self.questions: dict[int, list[Question]] = {}
+
+
+_loaded = Loaded()
+_lock = threading.Lock()
+
+
+def version() -> str:
+    current = cache.get(VERSION_KEY)
+    if current is None:  # a new or cleared cache: any copy a process holds may be stale
+        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        current = cache.get(VERSION_KEY)
+    return current
+
+
+def changed(**kwargs) -> None:
+    """The catalog changed: every process reads it again. Now, for this transaction's own reads, and
+    once more after the commit, so that no process keeps what it read before the change was visible."""
+    bump()
+    transaction.on_commit(bump)
+
+
+def bump() -> None:
+    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def questions(report_type: ReportType, subtype: ReportSubtype) -> list[Question]:
+    """The active questions asked for this subtype, in order: those for all of the type's subtypes and
+    those for this one. Shared between requests: read them, never change them."""
+    global _loaded
+    current = version()
+    with _lock:
+        if _loaded.version != current:
+            _loaded = Loaded(current)
+        loaded = _loaded
+    of_type = loaded.questions.get(report_type.pk)
+    if of_type is None:
+        of_type = list(report_type.questions.filter(active=True).prefetch_related("choices", "subtypes"))
+        loaded.questions[report_type.pk] = of_type
+    return [q for q in of_type if not q.subtypes.all() or subtype in q.subtypes.all()]
+
+
+def connect() -> None:
+    for model in CATALOG_MODELS:
+        post_save.connect(changed, sender=model, dispatch_uid=f"catalog-saved-{model.__name__}")
+        post_delete.connect(changed, sender=model, dispatch_uid=f"catalog-deleted-{model.__name__}")
+    m2m_changed.connect(changed, sender=Question.subtypes.through, dispatch_uid="catalog-question-subtypes")
