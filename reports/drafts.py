@@ -124,15 +124,16 @@ def number_to_confirm(draft: Draft, details: dict) -> str:
     return number if texts and number and number != draft.phone_confirmed else ""
 
 
-def keep_uploads(draft: Draft, files: list[UploadedFile]) -> list[str]:
+def keep_uploads(draft: Draft, files: list[UploadedFile], *, copies: bool = True) -> list[str]:
     """Check and keep each file with the draft; returns the messages for those that were refused.
 
-    Good files are kept whatever happens to the others, so the resident never picks them again."""
+    Good files are kept whatever happens to the others, so the resident never picks them again. Files
+    sent with the report itself need no preview: `copies=False` leaves their copies to the worker."""
     room = settings.EVIDENCE_MAX_FILES - draft.uploads.count()
     problems = [too_many_files(room)] if len(files) > room else []
     for upload in files[: max(room, 0)]:
         try:
-            stored = evidence.store_upload(upload)
+            stored = evidence.store_upload(upload, copies=copies)
         except EvidenceRejected as refused:
             problems.append(refused.message)
             continue
@@ -140,6 +141,26 @@ def keep_uploads(draft: Draft, files: list[UploadedFile]) -> list[str]:
             problems.append(evidence.storage_unavailable_message())
             break
         DraftUpload.objects.create(draft=draft, **asdict(stored))
+    return problems
+
+
+def make_previews(draft: Draft) -> list[str]:
+    """The copies of photos kept without them, for a review page shown again (the report was not sent
+    after all). One found damaged now is taken off the draft: the resident is told, as at upload."""
+    problems = []
+    for upload in draft.uploads.all():
+        if not evidence.has_copies_to_make(upload.content_type, upload.derived):
+            continue
+        try:
+            copies = evidence.make_copies(upload.original, upload.content_type, upload.original_name)
+        except EvidenceRejected as refused:
+            remove_upload(draft, str(upload.public_id))
+            problems.append(refused.message)
+            continue
+        except evidence.StorageUnavailable:
+            break  # no room for previews: the photos are kept, and the worker makes the copies later
+        upload.derived, upload.thumbnail = copies.derived, copies.thumbnail
+        upload.save(update_fields=["derived", "thumbnail"])
     return problems
 
 

@@ -33,7 +33,7 @@ from .evidence_checks import (
     digest_and_scan,
     plain_name,
 )
-from .evidence_copies import Rendered, render
+from .evidence_copies import Rendered, inspect, render
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +51,20 @@ class StoredUpload:
     height: int | None
 
 
+@dataclass(frozen=True)
+class StoredCopies:
+    derived: str
+    thumbnail: str
+    width: int
+    height: int
+
+
 # --- The public interface ----------------------------------------------------------------------------
 
 
-def store_upload(upload: UploadedFile) -> StoredUpload:
+def store_upload(upload: UploadedFile, *, copies: bool = True) -> StoredUpload:
+    """Check a file and keep it. A picture's copies are made now, or with `copies=False` only checked for
+    (its header, pixels and the memory decoding takes) and left to make_copies, in the worker."""
     name = plain_name(upload.name)
     check_size(upload.size or 0, name)
     with opened(upload) as fp:
@@ -62,8 +72,35 @@ def store_upload(upload: UploadedFile) -> StoredUpload:
         sha256, size = digest_and_scan(upload, name)
         check_size(size, name)
         check_structure(fp, kind, size, name)
-        rendered = render(fp, kind, name) if kind.pillow_format else None
-    return save(upload, name, kind, sha256, size, rendered)
+        rendered, dimensions = None, (None, None)
+        if kind.pillow_format and copies:
+            rendered = render(fp, kind, name)
+            dimensions = rendered.width, rendered.height
+        elif kind.pillow_format:
+            dimensions = inspect(fp, kind, name)
+    return save(upload, name, kind, sha256, size, rendered, dimensions)
+
+
+def make_copies(original: str, content_type: str, name: str) -> StoredCopies:
+    """The copies of a stored picture kept without them (store_upload's `copies=False`). Raises
+    EvidenceRejected when the picture turns out damaged past its header, StorageUnavailable when the
+    storage refuses them."""
+    kind = KINDS[content_type]
+    with open_stored(original) as fp:
+        rendered = render(fp, kind, name)
+    stem = original.removeprefix("originals/").rsplit(".", 1)[0]
+    derived, thumbnail = save_all(
+        [
+            (f"derived/{stem}.jpg", ContentFile(rendered.display)),
+            (f"thumbs/{stem}.jpg", ContentFile(rendered.thumbnail)),
+        ]
+    )
+    return StoredCopies(derived, thumbnail, rendered.width, rendered.height)
+
+
+def has_copies_to_make(content_type: str, derived: str) -> bool:
+    kind = KINDS.get(content_type)
+    return not derived and kind is not None and bool(kind.pillow_format)
 
 
 def discard(stored: Iterable[StoredUpload]) -> None:
@@ -72,6 +109,12 @@ def discard(stored: Iterable[StoredUpload]) -> None:
         for name in (upload.original, upload.derived, upload.thumbnail):
             if name:
                 delete_quietly(storage, name)
+
+
+def delete_stored(names: Iterable[str]) -> None:
+    storage = evidence_storage()
+    for name in names:
+        delete_quietly(storage, name)
 
 
 def check_file_count(count: int) -> None:
@@ -130,7 +173,13 @@ def opened(upload: UploadedFile) -> Iterator[BinaryIO]:
 
 
 def save(
-    upload: UploadedFile, name: str, kind: Kind, sha256: str, size: int, rendered: Rendered | None
+    upload: UploadedFile,
+    name: str,
+    kind: Kind,
+    sha256: str,
+    size: int,
+    rendered: Rendered | None,
+    dimensions: tuple[int | None, int | None],
 ) -> StoredUpload:
     stem = f"{timezone.now():%Y/%m}/{secrets.token_hex(16)}"
     # A plain File is copied in chunks; handing over the upload itself would move its temporary file
@@ -149,8 +198,8 @@ def save(
         sha256=sha256,
         derived=derived,
         thumbnail=thumbnail,
-        width=rendered.width if rendered else None,
-        height=rendered.height if rendered else None,
+        width=dimensions[0],
+        height=dimensions[1],
     )
 
 

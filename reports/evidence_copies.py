@@ -8,7 +8,8 @@ from __future__ import annotations
 import io
 import logging
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -140,12 +141,33 @@ def heif_bytes(size: tuple[int, int], mode: str, *, chroma: int, bit_depth: int,
 
 def render(fp: BinaryIO, kind: Kind, name: str) -> Rendered:
     fp.seek(0)
+    with decoding_errors(name):
+        decoded = decode_heif(fp, name) if kind is HEIC else decode(fp, kind, name)
+        return derived_copies(decoded)
+
+
+def inspect(fp: BinaryIO, kind: Kind, name: str) -> tuple[int, int]:
+    """Everything render checks before it reads a pixel (the header, the number of pixels, the memory
+    decoding would take), without decoding: the upright width and height. For a file whose copies are
+    made later, in the worker, where a picture damaged past its header is found."""
+    fp.seek(0)
+    with decoding_errors(name):
+        if kind is HEIC:
+            return heif_header(fp, name).size
+        with checked_image(fp, kind, name) as (img, full_size):
+            orientation = header_orientation(img)
+    width, height = full_size
+    return (height, width) if orientation >= 5 else (width, height)
+
+
+@contextmanager
+def decoding_errors(name: str) -> Iterator[None]:
+    """What a decoder raises, as the resident's message: too many pixels, or a damaged file."""
     try:
         # Local to this block; Pillow's own limit stays as it is for everyone else.
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            decoded = decode_heif(fp, name) if kind is HEIC else decode(fp, kind, name)
-        return derived_copies(decoded)
+            yield
     except EvidenceRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -155,7 +177,10 @@ def render(fp: BinaryIO, kind: Kind, name: str) -> Rendered:
         raise damaged(name) from error
 
 
-def decode(fp: BinaryIO, kind: Kind, name: str) -> Decoded:
+@contextmanager
+def checked_image(fp: BinaryIO, kind: Kind, name: str) -> Iterator[tuple[Image.Image, tuple[int, int]]]:
+    """The picture opened (its header read, not a pixel) and checked, with its full size; a JPEG set to
+    decode at reduced scale."""
     frame = jpeg_frame(fp) if kind is JPEG else None
     if kind is JPEG and frame is None:
         raise damaged(name)
@@ -170,6 +195,11 @@ def decode(fp: BinaryIO, kind: Kind, name: str) -> Decoded:
         coefficients = coefficient_bytes(full_size, frame) if frame else 0
         needed = pillow_bytes(kind, img.mode, img.size, in_place=is_plain(img), coefficients=coefficients)
         check_budget(needed, full_size[0] * full_size[1], name)
+        yield img, full_size
+
+
+def decode(fp: BinaryIO, kind: Kind, name: str) -> Decoded:
+    with checked_image(fp, kind, name) as (img, full_size):
         img.load()
         orientation = exif_orientation(img)
         factor = reduction(img.size)
@@ -181,7 +211,7 @@ def decode(fp: BinaryIO, kind: Kind, name: str) -> Decoded:
     return Decoded(image, *((height, width) if orientation >= 5 else (width, height)), orientation)
 
 
-def decode_heif(fp: BinaryIO, name: str) -> Decoded:
+def heif_header(fp: BinaryIO, name: str) -> pillow_heif.HeifFile:
     heif = pillow_heif.open_heif(fp, convert_hdr_to_8bit=True, remove_stride=False)  # reads the header only
     check_pixels(heif.size, name)
     info = heif.info
@@ -193,6 +223,11 @@ def decode_heif(fp: BinaryIO, name: str) -> Decoded:
         has_alpha=heif.has_alpha,
     )
     check_budget(needed, heif.size[0] * heif.size[1], name)
+    return heif
+
+
+def decode_heif(fp: BinaryIO, name: str) -> Decoded:
+    heif = heif_header(fp, name)
     data, mode, stride = heif.data, heif.mode, heif.stride
     width, height = heif.size
 
@@ -217,6 +252,16 @@ def reduced_copy(band: Callable[[int, int], Image.Image], size: tuple[int, int],
 
 def is_plain(img: Image.Image) -> bool:
     return img.mode == "RGB" and "transparency" not in img.info
+
+
+def header_orientation(img: Image.Image) -> int:
+    """The EXIF orientation if the header carries it, without decoding: Pillow's getexif() decodes a
+    PNG whole to look for EXIF after the pixels. The copies, made later, have the final word."""
+    exif = Image.Exif()
+    if raw := img.info.get("exif"):
+        exif.load(raw)
+    orientation = exif.get(ExifTags.Base.Orientation, 1)
+    return orientation if orientation in TURNS else 1
 
 
 def exif_orientation(img: Image.Image) -> int:

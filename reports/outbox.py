@@ -63,6 +63,12 @@ RETRY_POLICIES = {
     OutboxMessage.Kind.TRAFFIC_HANDOFF: RetryPolicy(
         cap_seconds=4 * 3600, window_setting="TRAFFIC_RETRY_HOURS", lease_setting="OUTBOX_LEASE_SECONDS"
     ),
+    # Making a filed photo's copies takes seconds; a storage that refused them is tried again for a day.
+    OutboxMessage.Kind.EVIDENCE_COPIES: RetryPolicy(
+        cap_seconds=3600,
+        window_setting="OUTBOX_EMAIL_RETRY_HOURS",
+        lease_setting="OUTBOX_EMAIL_LEASE_SECONDS",
+    ),
     # A client's callback is retried like a hand-off: its server may be down over a night too.
     OutboxMessage.Kind.OPEN311_CALLBACK: RetryPolicy(
         cap_seconds=4 * 3600,

@@ -94,3 +94,15 @@ def status_token(client: Client) -> str:
     match = re.search(r"/status/([A-Za-z0-9_\-]{20,})/", page)
     assert match, page[:2000]
     return match[1]
+
+
+def copies_made() -> None:
+    """What the worker does a moment after a report is filed: the copies of the photos sent with it."""
+    from reports import outbox, tasks
+    from reports.models import OutboxMessage
+
+    jobs = OutboxMessage.objects.filter(
+        kind=OutboxMessage.Kind.EVIDENCE_COPIES, state=OutboxMessage.State.PENDING
+    )
+    for job in jobs:
+        assert outbox.claim_and_run(job.pk, tasks.HANDLERS) == "done"

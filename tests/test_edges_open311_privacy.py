@@ -21,7 +21,7 @@ from reports.statuses import Status
 
 from . import samples
 from . import test_open311_support as support
-from .flows import file_report
+from .flows import copies_made, file_report
 from .test_open311_support import file_by_api, get, parking_params, theft_params
 
 pytestmark = pytest.mark.django_db
@@ -177,6 +177,7 @@ def with_photo(catalog, settings):
     settings.OPEN311_PUBLISH_PHOTOS = True
     photo = samples.upload("scene.jpg", samples.jpeg_bytes(), "image/jpeg")
     file_report(Client(), "parking-blocked-driveway", files=[photo])
+    copies_made()
     return Report.objects.get()
 
 
@@ -192,6 +193,7 @@ def test_a_request_links_the_first_photo_filed_with_it(catalog, settings):
     settings.OPEN311_PUBLISH_PHOTOS = True
     photos = [samples.upload(f"{n}.jpg", samples.jpeg_bytes(), "image/jpeg") for n in ("first", "second")]
     file_report(Client(), "parking-blocked-driveway", files=photos)
+    copies_made()
     report = Report.objects.get()
     first = report.evidence.order_by("created_at", "id").first()
 
@@ -214,5 +216,6 @@ def test_a_list_of_requests_with_photos_reads_them_in_a_fixed_number_of_queries(
             "parking-blocked-driveway",
             files=[samples.upload("more.jpg", samples.jpeg_bytes(), "image/jpeg")],
         )
+    copies_made()
 
     assert queries() == one

@@ -35,7 +35,7 @@ def test_it_decodes_the_worst_file_of_each_format_within_the_budget(settings, tm
     side = bench.largest_side(cost, budget)
     sample = bench.Sample(kind, name, (side, side), make((side, side)))
 
-    measured = bench.measure(sample, budget, tmp_path)
+    measured = bench.measure(sample, budget, tmp_path, copies=True)
 
     assert measured.outcome == "accepted"
     assert measured.peak_mb <= budget * CEILING, f"{kind} {side}×{side}: {measured.peak_mb:.0f} MiB"
@@ -62,6 +62,20 @@ def test_it_refuses_a_file_just_over_the_budget_without_decoding(settings, evide
 
     assert refused.value.message.startswith(f"“{name}” has more pixels than we can process (at most ")
     assert list(evidence_dir.rglob("*.*")) == []
+
+
+@pytest.mark.parametrize("kind", FORMATS)
+def test_filing_without_the_copies_decodes_nothing_even_at_the_budgets_edge(
+    settings, evidence_dir, no_decoding, kind
+):
+    cost, make, name = FORMATS[kind]
+    side = bench.largest_side(cost, SMALL_BUDGET)
+    settings.EVIDENCE_DECODE_BUDGET_MB = SMALL_BUDGET
+
+    stored = store_upload(samples.upload(name, make((side, side))), copies=False)
+
+    assert (stored.width, stored.height) == (side, side) and not stored.derived and not stored.thumbnail
+    assert [path.parent.name for path in evidence_dir.rglob("*.*")] == [stored.original.split("/")[-2]]
 
 
 @pytest.mark.parametrize(

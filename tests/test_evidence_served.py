@@ -15,7 +15,7 @@ from reports.models import Report
 
 from . import samples
 from .conftest import sign_in
-from .flows import file_report
+from .flows import copies_made, file_report
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +89,7 @@ def test_it_serves_residents_only_copies_without_location_or_camera(client, cata
     with Image.open(io.BytesIO(original)) as photo:  # the sample really has all three
         assert photo.getexif().get_ifd(samples.GPS_IFD) and photo.getexif()[MAKE] and photo.getexif()[MODEL]
     file_report(client, "damage-vehicle", files=[samples.upload("car.jpg", original, "image/jpeg")])
+    copies_made()
 
     confirmation = client.get(reverse("report-submitted")).content.decode()
     status_link = re.search(r'<a href="([^"]+)" data-status-link>', confirmation)[1]

@@ -26,7 +26,7 @@ from reports.models import Evidence, Report
 
 from . import samples
 from .conftest import backup_codes_device, sign_in
-from .flows import file_report, status_token
+from .flows import copies_made, file_report, status_token
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,6 +116,7 @@ def test_evidence_is_served_only_to_staff_who_passed_both_steps(
             client, "theft-from-vehicle", files=[samples.upload("car.jpg", photo_bytes, "image/jpeg")]
         )
     )
+    copies_made()
     report, item = Report.objects.get(), Evidence.objects.get()
     token = status_token(client)
     assert item.sha256 == hashlib.sha256(photo_bytes).hexdigest()

@@ -69,7 +69,9 @@ def test_a_full_volume_keeps_the_report_and_says_so(catalog, small_volume, langu
     assert said in refused.content.decode()
     # What fitted is kept whole with the draft; nothing truncated or empty is left of the rest.
     kept = DraftUpload.objects.all()
-    kept_files = {name for upload in kept for name in (upload.original, upload.derived, upload.thumbnail)}
+    # No room for their previews either: the worker makes the copies once the report is sent.
+    kept_files = {upload.original for upload in kept}
+    assert not any(upload.derived or upload.thumbnail for upload in kept)
     assert {str(path.relative_to(small_volume)) for path in files_on(small_volume)} == kept_files
     assert all(path.stat().st_size > 0 for path in files_on(small_volume))
     assert not Report.objects.exists() and Draft.objects.get().details  # what they typed is kept

@@ -10,7 +10,7 @@ from django.urls import reverse
 from reports.models import Draft, DraftUpload, Evidence, OutboxMessage, Report, ReportEvent, StatusLink
 
 from . import samples
-from .flows import SAFE_ANSWERS, file_report, fill_details, pass_screen, send, status_token
+from .flows import SAFE_ANSWERS, copies_made, file_report, fill_details, pass_screen, send, status_token
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,8 @@ def test_it_files_each_report_type_with_evidence(client, catalog, subtype):
     assert report.eligibility["in_danger"] == "no"
     assert report.evidence.count() == 2
     assert report.events.order_by("id").first().kind == ReportEvent.Kind.FILED
-    assert OutboxMessage.objects.get().dedupe_key == f"email:report-filed:{report.pk}:"
+    assert OutboxMessage.objects.get(kind="email").dedupe_key == f"email:report-filed:{report.pk}:"
+    assert OutboxMessage.objects.get(kind="evidence_copies").report == report  # the photo's copies
     confirmation = client.get(response.url).content.decode()
     assert report.tracking_number in confirmation
     assert re.fullmatch(r"[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}", report.tracking_number)
@@ -177,7 +178,7 @@ def test_it_files_once_when_the_form_is_sent_twice(client, catalog):
     second = send(client, [samples.upload("a.jpg", samples.jpeg_bytes(), "image/jpeg")])
     assert first.status_code == second.status_code == 302
     assert Report.objects.count() == 1 and Evidence.objects.count() == 1
-    assert OutboxMessage.objects.count() == 1
+    assert sorted(OutboxMessage.objects.values_list("kind", flat=True)) == ["email", "evidence_copies"]
 
 
 def test_it_requires_the_confirmation_and_email_for_theft(client, catalog):
@@ -219,6 +220,7 @@ def test_it_shows_the_status_page_only_with_the_link(client, another_resident, c
     file_report(
         client, "damage-vehicle", files=[samples.upload("car.jpg", samples.jpeg_bytes(), "image/jpeg")]
     )
+    copies_made()
     report = Report.objects.get()
     token = status_token(client)
     page = another_resident.get(reverse("report-status", args=[token]))

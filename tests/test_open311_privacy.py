@@ -20,7 +20,7 @@ from reports.statuses import Status
 
 from . import samples
 from . import test_open311_support as support
-from .flows import file_report
+from .flows import copies_made, file_report
 from .test_open311_support import FORMATS, parking_params, post
 
 pytestmark = pytest.mark.django_db
@@ -82,6 +82,7 @@ def everything(client, api_key, traffic_agent, report_taker):
     )
     file_report(Client(), "parking-fire-hydrant", **common, vehicle_plate=PLATE)
     assert post(client, "json", parking_params(api_key, service_code="parking-double-parked"))[0] == 200
+    copies_made()
     reports = {report.subtype.code: report for report in Report.objects.select_related("subtype")}
     staff_at_work(reports, traffic_agent, report_taker)
     return reports

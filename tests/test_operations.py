@@ -25,7 +25,7 @@ from reports.statuses import Status
 
 from . import samples
 from .conftest import sign_in, wait_for
-from .flows import file_report
+from .flows import copies_made, file_report
 from .test_outbox import broker_down
 
 ROOT = Path(django_settings.BASE_DIR)
@@ -81,6 +81,7 @@ def test_it_purges_exactly_what_is_past_its_retention(client, catalog, settings)
     settings.RETENTION_DAYS = 365
     for subtype in ("theft-other", "damage-other", "theft-bicycle", "damage-vehicle"):
         file_report(client, subtype, files=[samples.upload("p.jpg", samples.jpeg_bytes(), "image/jpeg")])
+    copies_made()
     old_closed, old_open, recent_closed, old_approved = Report.objects.order_by("id")
     long_ago = timezone.now() - timedelta(days=400)
     Report.objects.filter(pk__in=[old_closed.pk, old_approved.pk]).update(closed_at=long_ago)

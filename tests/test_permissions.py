@@ -15,7 +15,7 @@ from reports.models import OutboxMessage, Report
 
 from . import samples
 from .conftest import sign_in
-from .flows import file_report
+from .flows import copies_made, file_report
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +51,7 @@ def reports(client, catalog):
     file_report(
         client, "parking-fire-hydrant", files=[samples.upload("b.jpg", samples.jpeg_bytes(), "image/jpeg")]
     )
+    copies_made()  # the photos' copies, which the evidence views serve
     theft = Report.objects.get(queue__code="theft-damage")
     parking = Report.objects.get(queue__code="traffic-control")
     return theft, parking

@@ -29,7 +29,7 @@ from reports.models import Report
 from reports.redaction import RedactStatusTokens
 
 from . import samples
-from .flows import file_report, status_token
+from .flows import copies_made, file_report, status_token
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,6 +74,7 @@ def test_it_leaves_the_token_in_no_log_line_and_no_column(client, catalog):
     with written_log_lines() as log:
         photo = samples.upload("door.jpg", samples.jpeg_bytes(), "image/jpeg")
         assert file_report(client, "theft-from-vehicle", files=[photo]).status_code == 302
+        copies_made()
         token = status_token(client)
         report = Report.objects.get()
         assert client.get(reverse("report-status", args=[token])).status_code == 200

@@ -13,7 +13,7 @@ from reports.statuses import Status
 
 from . import samples
 from .conftest import sign_in
-from .flows import file_report, status_token
+from .flows import copies_made, file_report, status_token
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +92,10 @@ def test_it_shows_the_first_photo_as_a_link_to_the_evidence_view(client, catalog
     file_report(client, "parking-fire-hydrant", files=[photo], vehicle_plate="PIC555")
     report = Report.objects.get()
     evidence = report.evidence.get()
+    assert reverse("staff-evidence", args=[report.tracking_number, evidence.public_id, "thumb"]) not in (
+        signed_in(traffic_agent).get(BOARD).content.decode()
+    )  # not before the worker has made its copies
+    copies_made()
     html = signed_in(traffic_agent).get(BOARD).content.decode()
     assert reverse("staff-evidence", args=[report.tracking_number, evidence.public_id, "thumb"]) in html
     assert reverse("staff-evidence", args=[report.tracking_number, evidence.public_id, "view"]) in html

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from .. import evidence
 from .catalog import ReportSubtype, ReportType
 from .report import Channel, Report
 
@@ -83,3 +84,9 @@ class DraftUpload(models.Model):
     @property
     def is_image(self) -> bool:
         return bool(self.derived)
+
+    @property
+    def copy_pending(self) -> bool:
+        return evidence.has_copies_to_make(self.content_type, self.derived)
+
+    copy_failed = False

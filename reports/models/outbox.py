@@ -22,6 +22,7 @@ class OutboxMessage(models.Model):
         SMS = "sms", _("Text message to the resident")
         TRAFFIC_HANDOFF = "traffic_handoff", _("Hand-off to Traffic Control")
         OPEN311_CALLBACK = "open311_callback", _("Status update to an Open311 client")
+        EVIDENCE_COPIES = "evidence_copies", _("Copies of the photos filed")
 
     class State(models.TextChoices):
         PENDING = "pending", _("Pending")

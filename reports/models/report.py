@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .. import evidence as evidence_files
 from ..evidence import evidence_storage
 from ..statuses import OPEN_STATUSES, Status
 from .catalog import Queue, ReportSubtype, ReportType
@@ -244,6 +245,9 @@ class Evidence(models.Model):
     thumbnail = models.FileField(storage=evidence_storage, max_length=200, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
+    # A photo filed without its copies has them made in the worker a moment later (submission.py); one
+    # damaged past its header never gets them, and pages say so instead of waiting for them.
+    copy_failed = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -255,4 +259,15 @@ class Evidence(models.Model):
 
     @property
     def is_image(self) -> bool:
+        """A photo whose copies are there to show."""
         return bool(self.derived)
+
+    @property
+    def copy_pending(self) -> bool:
+        """A photo whose copies the worker is still making."""
+        pending = evidence_files.has_copies_to_make(self.content_type, self.derived.name)
+        return pending and not self.copy_failed
+
+    @property
+    def is_unreadable_photo(self) -> bool:
+        return self.copy_failed and not self.derived

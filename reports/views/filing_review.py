@@ -63,9 +63,12 @@ def review(request, flow=RESIDENT):
         if "remove" in request.POST:
             drafts.remove_upload(draft, request.POST["remove"])
             return redirect(reverse(flow.urls["review"]) + "#files")
+        sending = "send" in request.POST
         if request.FILES.getlist("files"):
-            problems = drafts.keep_uploads(draft, request.FILES.getlist("files"))
-        if "send" not in request.POST:  # "Add these files": the confirmation box was not the point yet
+            # Files sent with the report get their copies in the worker; files added to look at first
+            # get them now, for the preview.
+            problems = drafts.keep_uploads(draft, request.FILES.getlist("files"), copies=not sending)
+        if not sending:  # "Add these files": the confirmation box was not the point yet
             if not problems:
                 return redirect(reverse(flow.urls["review"]) + "#files")
             forms.quiet(form)
@@ -73,6 +76,9 @@ def review(request, flow=RESIDENT):
             if filing_limited(request, flow, count=False):
                 return too_many_requests(request, None)
             return send(request, flow, draft, details_form, items)
+    # Files sent with a report that was not sent after all (or is being looked at again) get their
+    # previews now.
+    problems += drafts.make_previews(draft)
     for problem in problems:
         form.add_error("files", problem)
     return page(request, flow, "review.html", review_context(flow, draft, form, details_form, items))
