@@ -23,7 +23,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -893,3 +893,50 @@ def listening(port: int) -> bool:
         return True
     except OSError:
         return False
+
+
+# --- Keep-alive ---------------------------------------------------------------------------------------------
+
+
+class KeepAliveReceiver(BaseHTTPRequestHandler):
+    """A receiver that keeps connections open (HTTP/1.1), counting how many it was asked to open."""
+
+    protocol_version = "HTTP/1.1"
+    connections: list = []
+
+    def setup(self):
+        super().setup()
+        self.connections.append(self.client_address)
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.send_response(200)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture
+def keep_alive_receiver(settings):
+    settings.TRAFFIC_ALLOW_PRIVATE_URLS = True
+    handler = type("Handler", (KeepAliveReceiver,), {"connections": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hooks/311", handler.connections
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_worker_sends_one_delivery_after_another_over_one_connection(keep_alive_receiver, monkeypatch):
+    url, connections = keep_alive_receiver
+    secret = [new_secret()]
+
+    results = [traffic_client.post(url, f"msg_{n}", json.dumps({"n": n}), secret) for n in range(3)]
+
+    assert [result.status_code for result in results] == [200, 200, 200]
+    assert len(connections) == 1
+    monkeypatch.setattr(traffic_client.os, "getpid", lambda: -1)  # a forked worker: its own connections
+    assert traffic_client.post(url, "msg_3", "{}", secret).delivered and len(connections) == 2

@@ -10,7 +10,9 @@ from __future__ import annotations
 import binascii
 import ipaddress
 import json
+import os
 import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import requests
+import requests.adapters
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
@@ -137,7 +140,7 @@ def post(url: str, message_id: str, body: str, secrets: list[str]) -> DeliveryRe
         return DeliveryResult(None, elapsed_ms(started), f"Refused: {reason}", refused=True)
     try:
         # A redirect is not followed: it could lead anywhere, a private address included.
-        with requests.post(
+        with http_session().post(
             url,
             data=body.encode(),
             headers=signature_headers(message_id, body, secrets),
@@ -151,6 +154,28 @@ def post(url: str, message_id: str, body: str, secrets: list[str]) -> DeliveryRe
     # Only the answer's length is kept: its text may hold the receiver's own secrets, and supervisors read
     # what is recorded here.
     return DeliveryResult(response.status_code, elapsed_ms(started), "" if response.ok else size)
+
+
+class Sessions(threading.local):
+    """One keep-alive connection pool per process and thread: a worker delivering one hand-off after
+    another to the same receiver opens one TLS connection, not one each. Keyed by process too, so a
+    forked worker never shares its parent's sockets."""
+
+    pid: int = 0
+    session: requests.Session | None = None
+
+
+_sessions = Sessions()
+
+
+def http_session() -> requests.Session:
+    if _sessions.session is None or _sessions.pid != os.getpid():
+        session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=4, max_retries=0)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        _sessions.session, _sessions.pid = session, os.getpid()
+    return _sessions.session
 
 
 def body_size(response: requests.Response) -> str:
