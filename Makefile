@@ -70,8 +70,10 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Every benchmark, or some: make bench PARTS="filing evidence" (bench/README.md)
+PARTS ?=
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(PARTS)
 
 # Mutation testing (docs/testing.md): hours, not in CI. One module or a few: make mutants MODULES="reports/outbox.py"
 MUTANTS_VAR_DIR ?= $(CURDIR)/var/mutants

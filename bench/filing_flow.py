@@ -89,6 +89,17 @@ class Walk:
     questions_on_the_safety_screen: int = 0
     seconds: float = 0.0
     tracking_number: str = ""
+    # What each screen (home page first) cost over the network: requests, and bytes as transferred
+    # (compressed, headers included), images apart.
+    weights: list[Weight] = field(default_factory=list)
+
+
+@dataclass
+class Weight:
+    path: str = ""
+    requests: int = 0
+    bytes: int = 0
+    image_bytes: int = 0
 
 
 def main() -> None:
@@ -126,11 +137,37 @@ def walk(browser, base: str, kind: Kind, number: int) -> Walk:
     devtools.send("Emulation.setCPUThrottlingRate", {"rate": SLOW_PHONE_CPU})
     done = Walk()
     page.on("framenavigated", lambda frame: frame == page.main_frame and done.screens.append(path_of(frame)))
+    weigh(devtools, done)
     started = time.perf_counter()
     file_a_report(page, kind, done, address=f"{3500 + number} Bryant Ave S")
     done.seconds = time.perf_counter() - started
     context.close()
     return done
+
+
+def weigh(devtools, done: Walk) -> None:
+    """Count every request against the screen it was made for: a page's own document against the screen
+    it opens, anything else against the screen shown."""
+    screen_of: dict[str, tuple[int, bool]] = {}
+
+    def sent(event: dict) -> None:
+        kind = event.get("type")
+        screen = len(done.screens) - (0 if kind == "Document" else 1)
+        screen_of[event["requestId"]] = (screen, kind == "Image")
+
+    def finished(event: dict) -> None:
+        screen, image = screen_of.get(event["requestId"], (len(done.screens) - 1, False))
+        while len(done.weights) <= screen:
+            done.weights.append(Weight())
+        weight = done.weights[screen]
+        weight.requests += 1
+        if image:
+            weight.image_bytes += int(event["encodedDataLength"])
+        else:
+            weight.bytes += int(event["encodedDataLength"])
+
+    devtools.on("Network.requestWillBeSent", sent)
+    devtools.on("Network.loadingFinished", finished)
 
 
 def stay_local(route, base: str) -> None:
@@ -158,7 +195,11 @@ def file_a_report(page, kind: Kind, done: Walk, *, address: str) -> None:
     done.inputs.append(label_of(page, "id_confirm"))
     go_on(page, page.locator("button[name=send]"))
     done.tracking_number = page.inner_text("[data-tracking-number]").strip()
-    done.screens = done.screens[done.screens.index("/") + 1 :]  # after the home page
+    home = done.screens.index("/")
+    for path, weight in zip(done.screens[home:], done.weights[home:], strict=False):
+        weight.path = path
+    done.weights = done.weights[home : len(done.screens)]
+    done.screens = done.screens[home + 1 :]  # after the home page
 
 
 def go_on(page, button) -> None:
@@ -254,6 +295,7 @@ def print_figures(results: dict[Kind, list[Walk]]) -> None:
             missed.append(f"{kind.report_type}: {screens} screens, the aim is {screens_aim}")
         if not inputs_met:
             missed.append(f"{kind.report_type}: {inputs} inputs, the aim is {inputs_aim}")
+    print_weights(results)
     for kind, walks in results.items():
         first = walks[0]
         print(f"\n{kind.report_type} screens: {' → '.join(first.screens)}")
@@ -263,6 +305,31 @@ def print_figures(results: dict[Kind, list[Walk]]) -> None:
         print(f"AIM MISSED: {line}.")
     if not missed:
         print("Every aim is met.")
+
+
+PAGE_WEIGHT_AIM_KB = 60  # issue 13: a resident's page on a phone, before images
+
+
+def print_weights(results: dict[Kind, list[Walk]]) -> None:
+    print(
+        "\nPage weight on the phone, first run of each type (a fresh browser: the home page fetches the "
+        "CSS and scripts, later screens find them cached): requests, and kilobytes as transferred "
+        f"(compressed, with headers), images apart. Aim: ≤ {PAGE_WEIGHT_AIM_KB} KB before images.\n"
+    )
+    print(f"{'type':<9}{'screen':<42}{'requests':>9}{'KB':>8}{'image KB':>10}{'aim':>7}")
+    missed = []
+    for kind, walks in results.items():
+        for weight in walks[0].weights:
+            kb = weight.bytes / 1024
+            met = kb <= PAGE_WEIGHT_AIM_KB
+            print(
+                f"{kind.report_type:<9}{weight.path:<42}{weight.requests:>9}{kb:>8.1f}"
+                f"{weight.image_bytes / 1024:>10.1f}{'ok' if met else 'OVER':>7}"
+            )
+            if not met:
+                missed.append(f"{kind.report_type} {weight.path}: {kb:.1f} KB")
+    for line in missed:
+        print(f"AIM MISSED (page weight): {line}.")
 
 
 if __name__ == "__main__":

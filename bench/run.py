@@ -197,7 +197,29 @@ def bench_backend(name: str, database_url: str | None, port: int, with_memory: b
     return {"name": name, "filing": filing, "ceiling": ceiling, "memory": memory}
 
 
+PARTS = ("filing", "evidence", "queue", "handoff", "flow")
+
+
 def main() -> None:
+    """Every part, or those named: `python bench/run.py filing flow`."""
+    parts = sys.argv[1:] or PARTS
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        sys.exit(f"bench/run.py: no part named {', '.join(sorted(unknown))}; there are {', '.join(PARTS)}")
+    if "filing" in parts:
+        filing()
+    if "evidence" in parts:
+        print()
+        __import__("bench.evidence_memory", fromlist=["main"]).main()
+    if "queue" in parts:
+        __import__("bench.queue_page", fromlist=["main"]).main()
+    if "handoff" in parts:
+        __import__("bench.handoff", fromlist=["main"]).main()
+    if "flow" in parts:
+        __import__("bench.filing_flow", fromlist=["main"]).main()
+
+
+def filing() -> None:
     results = [bench_backend("SQLite (WAL)", None, 8711, with_memory=True)]
     if postgres_ready():
         results.append(bench_backend("PostgreSQL", POSTGRES_URL, 8712, with_memory=False))
@@ -219,13 +241,9 @@ def main() -> None:
     baseline, peak, size = results[0]["memory"]
     print(
         f"\nPeak memory of a web worker filing one {size / 1024 / 1024:.1f} MB JPEG: {peak:.0f} MB "
-        f"(it held {baseline:.0f} MB before; +{peak - baseline:.0f} MB)"
+        f"(it held {baseline:.0f} MB before; +{peak - baseline:.0f} MB; the copies are the Celery "
+        "worker's, in the evidence table below)"
     )
-    from bench import queue_page as queue_page_bench
-
-    queue_page_bench.main()
-    __import__("bench.handoff", fromlist=["main"]).main()
-    __import__("bench.filing_flow", fromlist=["main"]).main()
 
 
 if __name__ == "__main__":
