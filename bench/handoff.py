@@ -61,6 +61,7 @@ class Receiver:
             secret, seen = SECRET, {}
 
             def do_POST(self):
+                self.__dict__.pop("filed", None)  # one connection carries many requests (keep-alive)
                 with owner.lock:  # the example's check-then-set dedupe, one request at a time
                     super().do_POST()
 

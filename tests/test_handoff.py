@@ -105,10 +105,12 @@ class ScriptedReceiver(example.Receiver):
 
     def refuse(self, code: int) -> None:
         self.loopback.record(self, code)
+        body = f"refused with {code}".encode()
         self.send_response(code)
         self.send_header("content-type", "text/plain")
+        self.send_header("content-length", str(len(body)))
         self.end_headers()
-        self.wfile.write(f"refused with {code}".encode())
+        self.wfile.write(body)
 
     def answer(self, code):
         if code == 200 and self.loopback.before_ok:

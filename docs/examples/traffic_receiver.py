@@ -16,6 +16,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 
 class Receiver(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: the portal sends one hand-off after another on one connection
     secret = os.environ.get("TRAFFIC_SECRET", "")
     seen: dict = {}  # webhook-id -> ticket: a redelivery is acknowledged again, never dispatched twice
     lock = threading.Lock()  # two copies of one delivery may arrive at the same moment
@@ -39,6 +40,7 @@ class Receiver(BaseHTTPRequestHandler):
 
     def answer(self, code):
         self.send_response(code)
+        self.send_header("content-length", "0")
         self.end_headers()
 
 
