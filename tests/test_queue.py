@@ -236,6 +236,49 @@ def test_it_refuses_a_date_range_that_ends_before_it_starts(client, report_taker
     assert len(response.context["page"].rows) == 2  # the bad field is left out, the rest still works
 
 
+FILTERS = "reports/staff/_queue_filters.html"
+
+
+def filters_rendered(response) -> bool:
+    return FILTERS in [template.name for template in response.templates]
+
+
+def test_it_renders_the_filter_form_once_for_the_same_filters(client, report_taker):
+    make_reports(2)
+    sign_in(client, report_taker)
+
+    first = client.get(queue_url(), {"sort": "newest"})
+    again = client.get(queue_url(), {"sort": "newest"})
+    other = client.get(queue_url(), {"sort": "oldest"})
+
+    assert filters_rendered(first) and not filters_rendered(again) and filters_rendered(other)
+    assert again.content.decode().count('<option value="newest" selected>') == 1
+    assert other.content.decode().count('<option value="oldest" selected>') == 1
+
+
+def test_it_shows_a_new_subtype_and_the_chosen_language_in_the_filters_at_once(client, report_taker):
+    from reports.models import ReportSubtype, ReportType
+
+    sign_in(client, report_taker)
+    assert "Stolen canoe" not in client.get(queue_url()).content.decode()
+    theft = ReportType.objects.get(code="theft")
+    ReportSubtype.objects.create(report_type=theft, code="theft-canoe", name="Stolen canoe", order=99)
+
+    assert "Stolen canoe" in client.get(queue_url()).content.decode()
+    client.cookies["django_language"] = "es"
+    assert "Todos los tipos" in client.get(queue_url()).content.decode()
+
+
+def test_it_never_keeps_a_filter_form_with_errors(client, report_taker):
+    sign_in(client, report_taker)
+    bad = {"created_from": "2026-03-10", "created_to": "2026-03-01"}
+
+    first, again = client.get(queue_url(), bad), client.get(queue_url(), bad)
+
+    assert filters_rendered(first) and filters_rendered(again)
+    assert "The end date is before the start date." in again.content.decode()
+
+
 @pytest.mark.parametrize(
     ("search", "finds"),
     [

@@ -1,6 +1,8 @@
-"""The queue page's small pieces: a report's age, its status in words and its SLA state.
+"""The queue page's small pieces: a report's age, its status in words and its SLA state, and its rows.
 
-Filters rather than inclusion tags: the page renders them 50 or 100 times, and a filter costs a call.
+The rows are built in Python (`queue_rows`), not by the template language: a page renders 50 or 100 of
+them, and each row's dozen lookups, filters and tags took the template engine a fifth of a millisecond,
+a quarter of the page's time. The markup is the same; every value is escaped by format_html.
 """
 
 from __future__ import annotations
@@ -8,6 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from django import template
+from django.urls import reverse
+from django.utils import dateformat, timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from reports.models import Report
@@ -45,3 +51,69 @@ def sla_state(report: Report, now: datetime) -> str:
     if left <= (report.sla_due_at - report.created_at) * DUE_SOON_SHARE:
         return "due_soon"
     return "on_time"
+
+
+SLA_BADGES = {"overdue": "text-bg-danger", "due_soon": "text-bg-warning", "on_time": "text-bg-success"}
+
+
+@register.simple_tag
+def queue_rows(rows: list[Report], now: datetime) -> SafeString:
+    """The table's rows: tracking number (with its case number and whether the resident updated it),
+    type and subtype, status, age, SLA, and who has it."""
+    words = {
+        "updated": _("Updated by resident"),
+        "no_sla": _("No SLA: the report is decided"),
+        "overdue": _("Overdue"),
+        "due_soon": _("Due soon"),
+        "on_time": _("On time"),
+        "due": _("due"),
+        "no_one": _("No one"),
+    }
+    return format_html_join("\n", "{}", ((queue_row(report, now, words),) for report in rows))
+
+
+def queue_row(report: Report, now: datetime, words: dict[str, str]) -> SafeString:
+    number = format_html(
+        '<a class="tracking-number text-nowrap" href="{}">{}</a>',
+        reverse("staff-report-detail", args=[report.tracking_number]),
+        report.tracking_number,
+    )
+    if report.case_number:
+        number += format_html('<small class="d-block text-nowrap">{}</small>', report.case_number)
+    if report.updated_by_resident:
+        number += format_html('<span class="badge text-bg-info">{}</span>', words["updated"])
+    assignee = report.assignee
+    return format_html(
+        '<tr><th scope="row">{}</th>'
+        '<td>{}<small class="d-block text-body-secondary">{}</small></td>'
+        "<td>{}</td>"
+        '<td class="text-nowrap"><time datetime="{}">{}</time></td>'
+        '<td class="text-nowrap">{}</td>'
+        "<td>{}</td></tr>",
+        number,
+        report.report_type.name,
+        report.subtype.name,
+        status_label(report.status),
+        report.created_at.isoformat(),
+        age(report.created_at, now),
+        sla_cell(report, now, words),
+        (assignee.get_full_name() or assignee.get_username())
+        if assignee
+        else format_html('<span class="text-body-secondary">{}</span>', words["no_one"]),
+    )
+
+
+def sla_cell(report: Report, now: datetime, words: dict[str, str]) -> SafeString:
+    state = sla_state(report, now)
+    if state == "closed":
+        return format_html(
+            '<span aria-hidden="true">—</span><span class="visually-hidden">{}</span>', words["no_sla"]
+        )
+    return format_html(
+        '<span class="badge {}">{}</span><small class="d-block">{} <time datetime="{}">{}</time></small>',
+        SLA_BADGES[state],
+        words[state],
+        words["due"],
+        report.sla_due_at.isoformat(),
+        dateformat.format(timezone.localtime(report.sla_due_at), "M j, H:i"),
+    )
