@@ -67,8 +67,10 @@ def current(session: SessionBase, slot: str = "report") -> Draft | None:
     key = session.get(session_key(slot))
     if not key:
         return None
+    # Not the report: only the confirmation page reads it (one query there), and joining its hundred
+    # columns cost every step of the form.
     return (
-        Draft.objects.select_related("report_type__queue", "subtype", "report")
+        Draft.objects.select_related("report_type__queue", "subtype")
         .filter(key=key, updated_at__gte=expiry_cutoff())
         .first()
     )
