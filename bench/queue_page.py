@@ -66,7 +66,8 @@ def main() -> None:
         with gunicorn(env) as base:
             cookies = sign_in(base)
             results = [measure(base, cookies, probe) for probe in probes]
-    print_table(results, filled)
+            ceiling = bare_gets(base, cookies)
+    print_table(results, filled, ceiling)
 
 
 def fresh_database() -> bool:
@@ -162,20 +163,38 @@ def measure(base: str, cookies: dict, probe: dict) -> dict:
     }
 
 
-def print_table(results: list[dict], filled: float) -> None:
+def bare_gets(base: str, cookies: dict) -> float:
+    """The same server's bare GET (bench/urls.py) with the supervisor's session, 8 clients: per second."""
+    sessions = [requests.Session() for _ in range(run.CLIENTS)]
+    for session in sessions:
+        session.cookies.update(cookies)
+
+    def get(n: int) -> None:
+        assert sessions[n % run.CLIENTS].get(f"{base}/bench/bare-get/").status_code == 200
+
+    for n in range(run.CLIENTS * 5):
+        get(n)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(run.CLIENTS) as pool:
+        list(pool.map(get, range(REQUESTS)))
+    return REQUESTS / (time.perf_counter() - started)
+
+
+def print_table(results: list[dict], filled: float, ceiling: float) -> None:
     print(
         f"\nThe queue page ({QUEUE}, {PAGE_SIZE} rows a page) over {REPORTS:,} reports on PostgreSQL "
         f"(inserted in {filled:.0f} s); gunicorn 2 workers, {run.CLIENTS} clients, {REQUESTS} requests each\n"
     )
     print(
-        f"{'page':<28}{'req/s':>7}{'p50 ms':>8}{'p95 ms':>8}{'alone p50':>11}{'queries':>9}{'SQL ms':>8}"
-        "  index read"
+        f"{'page':<28}{'req/s':>7}{'of bare':>8}{'p50 ms':>8}{'p95 ms':>8}{'alone p50':>11}{'queries':>9}"
+        f"{'SQL ms':>8}  index read"
     )
     for r in results:
         print(
-            f"{r['name']:<28}{r['per_second']:>7.1f}{r['p50_ms']:>8.1f}{r['p95_ms']:>8.1f}"
-            f"{r['alone_p50_ms']:>11.1f}{r['queries']:>9}{r['sql_ms']:>8.2f}  {r['index']}"
+            f"{r['name']:<28}{r['per_second']:>7.1f}{r['per_second'] / ceiling:>8.0%}{r['p50_ms']:>8.1f}"
+            f"{r['p95_ms']:>8.1f}{r['alone_p50_ms']:>11.1f}{r['queries']:>9}{r['sql_ms']:>8.2f}  {r['index']}"
         )
+    print(f"{'bare GET (the ceiling)':<28}{ceiling:>7.1f}{1:>8.0%}")
     for first, deep in zip(results[::2], results[1::2], strict=True):
         print(
             f"{deep['name']}: p95 {deep['p95_ms'] / first['p95_ms']:.2f}× the first page's; "

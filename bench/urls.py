@@ -12,4 +12,10 @@ def bare_post(request):
     return HttpResponse(str(upload.size))
 
 
-urlpatterns = [path("bench/bare-post/", bare_post), *portal_urlpatterns]
+def bare_get(request):
+    # What any GET costs on this server with the same middleware (a staff session is read, as on the
+    # queue page): the ceiling the queue page is compared with.
+    return HttpResponse("ok")
+
+
+urlpatterns = [path("bench/bare-post/", bare_post), path("bench/bare-get/", bare_get), *portal_urlpatterns]
