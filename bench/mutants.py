@@ -1,9 +1,10 @@
 """`make mutants`: mutation testing with mutmut over the modules that guard residents and evidence.
 
 mutmut copies the project into mutants/ (pyproject.toml, [tool.mutmut]), records which tests reach each
-function, and runs every mutant against only those tests. This runs it one module at a time, with one
-worker (the tests share one SQLite database), then prints each module's kill rate from mutmut's own
-records (mutants/<file>.meta), and the survivors to look at with `.venv/bin/mutmut show NAME`.
+function, and runs every mutant against only those tests. This runs the chosen modules in one mutmut run
+(so the clean run of the tests happens once), with one worker (the tests share one SQLite database), then
+prints each module's kill rate from mutmut's own records (mutants/<file>.meta), and the survivors to look
+at with `.venv/bin/mutmut show NAME`.
 
     .venv/bin/python bench/mutants.py                        # every module
     .venv/bin/python bench/mutants.py reports/outbox.py      # some of them
@@ -118,20 +119,21 @@ def results(target: Target) -> dict[str, int | None]:
     return {name: code for name, code in codes.items() if target.covers(name)}
 
 
-def run(target: Target, env: dict[str, str]) -> float:
+def run(targets: list[Target], env: dict[str, str]) -> float:
+    # One mutmut run for all of them: the clean run of the selected tests (ten minutes) happens once.
     started = time.monotonic()
-    command = [str(MUTMUT), "run", "--max-children", "1", *target.patterns]
-    print(f"\n=== {target.path}: {' '.join(command[1:])}", flush=True)
+    command = [str(MUTMUT), "run", "--max-children", "1", *(p for target in targets for p in target.patterns)]
+    print(f"\n=== {', '.join(target.path for target in targets)}: {' '.join(command[1:])}", flush=True)
     subprocess.run(command, cwd=ROOT, env=env, check=True)
     return time.monotonic() - started
 
 
-def minutes(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds / 60:.1f} min"
+def minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min"
 
 
-def print_table(targets: list[Target], took: dict[str, float]) -> None:
-    rows = [("module", "mutants", "killed", "timeout", "survived", "no tests", "other", "kill rate", "took")]
+def print_table(targets: list[Target], took: float | None) -> None:
+    rows = [("module", "mutants", "killed", "timeout", "survived", "no tests", "other", "kill rate")]
     survivors: list[str] = []
     for target in targets:
         tally = Tally()
@@ -140,9 +142,9 @@ def print_table(targets: list[Target], took: dict[str, float]) -> None:
             if code in SURVIVED or code in NO_TESTS:
                 survivors.append(name)
         counts = (tally.tested, tally.killed, tally.timeout, tally.survived, tally.no_tests, tally.other)
-        rows.append((target.path, *map(str, counts), tally.rate, minutes(took.get(target.path))))
+        rows.append((target.path, *map(str, counts), tally.rate))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    print()
+    print(f"\nThis run took {minutes(took)}." if took is not None else "")
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
     if survivors:
@@ -187,7 +189,7 @@ def main() -> None:
         parser.error(f"not a module of this run: {', '.join(unknown)} (choose from {', '.join(known)})")
     targets = [known[module] for module in args.modules] or TARGETS
 
-    took: dict[str, float] = {}
+    took = None
     if not args.table:
         env = {**os.environ, "VAR_DIR": os.environ.get("VAR_DIR", str(ROOT / "var" / "mutants"))}
         Path(env["VAR_DIR"]).mkdir(parents=True, exist_ok=True)
@@ -195,8 +197,7 @@ def main() -> None:
         # afresh from the current migrations and files.
         for name in ("test-db.sqlite3", "test-db.sqlite3-wal", "test-db.sqlite3-shm", STATIC_COLLECTED):
             Path(env["VAR_DIR"], name).unlink(missing_ok=True)
-        for target in targets:
-            took[target.path] = run(target, env)
+        took = run(targets, env)
     print_table(targets, took)
 
 
