@@ -89,13 +89,16 @@ def make_copies(original: str, content_type: str, name: str) -> StoredCopies:
     with open_stored(original) as fp:
         rendered = render(fp, kind, name)
     stem = original.removeprefix("originals/").rsplit(".", 1)[0]
-    derived, thumbnail = save_all(
-        [
-            (f"derived/{stem}.jpg", ContentFile(rendered.display)),
-            (f"thumbs/{stem}.jpg", ContentFile(rendered.thumbnail)),
-        ]
-    )
+    derived, thumbnail = save_all(copy_files(stem, rendered))
     return StoredCopies(derived, thumbnail, rendered.width, rendered.height)
+
+
+def copy_files(stem: str, rendered: Rendered) -> list[tuple[str, File]]:
+    """Where a picture's two copies are stored, beside its original's stem."""
+    return [
+        (f"derived/{stem}.jpg", ContentFile(rendered.display)),
+        (f"thumbs/{stem}.jpg", ContentFile(rendered.thumbnail)),
+    ]
 
 
 def has_copies_to_make(content_type: str, derived: str) -> bool:
@@ -186,8 +189,7 @@ def save(
     # away from under the caller.
     files: list[tuple[str, File]] = [(f"originals/{stem}{kind.extension}", File(upload.file))]
     if rendered:
-        files.append((f"derived/{stem}.jpg", ContentFile(rendered.display)))
-        files.append((f"thumbs/{stem}.jpg", ContentFile(rendered.thumbnail)))
+        files += copy_files(stem, rendered)
     original, *copies = save_all(files)
     derived, thumbnail = copies or ("", "")
     return StoredUpload(

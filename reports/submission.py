@@ -12,14 +12,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import translation
 
-from . import evidence, notifications, outbox, routing, sms, workflow
+from . import evidence, evidence_jobs, notifications, routing, sms, workflow
 from .evidence import StoredUpload
 from .evidence_checks import EvidenceRejected
 from .models import (
     Draft,
     DraftUpload,
     Evidence,
-    OutboxMessage,
     Report,
     ReportEvent,
     StolenItem,
@@ -110,7 +109,7 @@ def file_report(
             StolenItem(report=report, order=n, **item) for n, item in enumerate(items)
         )
         Evidence.objects.bulk_create(evidence_rows(report, uploads, Evidence.Source.FILING))
-        queue_copies(report, uploads)
+        evidence_jobs.queue_copies(report, uploads)
         # The files the resident added while filling it in are the report's evidence now.
         DraftUpload.objects.filter(draft=draft).delete()
         workflow.record_event(
@@ -192,54 +191,3 @@ def reply(report: Report, *, text: str, uploads: list[StoredUpload]) -> None:
     except BaseException:
         evidence.discard(uploads)
         raise
-
-
-# --- The copies of the photos, made in the worker ----------------------------------------------------------
-# Filing only checks a photo (its header, its pixels, the memory decoding takes) and keeps the original:
-# decoding it and writing the two copies pages show is the worker's, a moment after the commit. Pages show
-# "preparing" until then.
-
-
-def queue_copies(report: Report, uploads: list[StoredUpload]) -> None:
-    if any(evidence.has_copies_to_make(upload.content_type, upload.derived) for upload in uploads):
-        outbox.enqueue(
-            OutboxMessage.Kind.EVIDENCE_COPIES,
-            report=report,
-            dedupe_key=f"evidence-copies:{report.pk}",
-            payload={},
-        )
-
-
-def make_pending_copies(report: Report) -> int:
-    """The copies still missing for the report's photos: the outbox job, and the hand-off before it sends
-    photo links. Two at once are harmless: the row keeps the first pair written, the other is deleted."""
-    made = 0
-    for item in Evidence.objects.filter(report=report, derived="", copy_failed=False):
-        if not evidence.has_copies_to_make(item.content_type, ""):
-            continue
-        try:
-            copies = evidence.make_copies(item.original.name, item.content_type, item.original_name)
-        except (EvidenceRejected, FileNotFoundError) as error:
-            # Damaged past the header the filing checked (or the original is gone): it stays as it
-            # was filed, staff can download it, and pages say it cannot be shown.
-            log.warning("No copies of evidence %s: %r", item.public_id, error)
-            Evidence.objects.filter(pk=item.pk).update(copy_failed=True)
-            continue
-        kept = Evidence.objects.filter(pk=item.pk, derived="").update(
-            derived=copies.derived, thumbnail=copies.thumbnail, width=copies.width, height=copies.height
-        )
-        if kept:
-            made += 1
-        else:
-            evidence.delete_stored([copies.derived, copies.thumbnail])
-    return made
-
-
-def copies_job(message: OutboxMessage) -> None:
-    """The outbox handler for EVIDENCE_COPIES."""
-    if message.report is None:
-        raise outbox.GiveUp("the report is gone")
-    try:
-        make_pending_copies(message.report)
-    except (evidence.StorageUnavailable, OSError) as error:
-        raise outbox.RetryLater(f"evidence storage: {error}") from error

@@ -10,7 +10,7 @@ from django.db import InterfaceError, OperationalError
 from open311 import callbacks
 from traffic import handoff
 
-from . import drafts, health, notifications, outbox, retention, submission, texts, workflow
+from . import drafts, evidence_jobs, health, notifications, outbox, retention, texts, workflow
 from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -20,7 +20,7 @@ HANDLERS = {
     OutboxMessage.Kind.SMS: texts.send_outbox_text,
     OutboxMessage.Kind.TRAFFIC_HANDOFF: handoff.deliver,
     OutboxMessage.Kind.OPEN311_CALLBACK: callbacks.deliver,
-    OutboxMessage.Kind.EVIDENCE_COPIES: submission.copies_job,
+    OutboxMessage.Kind.EVIDENCE_COPIES: evidence_jobs.copies_job,
 }
 
 

@@ -1,5 +1,5 @@
 """Photos sent with the report are filed checked but without their copies; the worker makes them a moment
-later (an outbox job), and pages say "preparing" until then (submission.make_pending_copies). Photos
+later (an outbox job), and pages say "preparing" until then (evidence_jobs.make_pending_copies). Photos
 added to look at first get their preview at once, as before."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from django.urls import reverse
 from PIL import Image
 
 from reports import evidence as evidence_files
-from reports import outbox, submission, tasks
+from reports import evidence_jobs, outbox, tasks
 from reports.models import Draft, DraftUpload, Evidence, OutboxMessage, Report
 
 from . import samples
@@ -107,9 +107,9 @@ def test_a_photo_refused_by_its_header_is_still_refused_at_once(client, catalog)
 def test_a_second_run_makes_nothing_twice(client, catalog, private_evidence_storage):
     report = file_with(client, photo())
 
-    assert submission.make_pending_copies(report) == 1
+    assert evidence_jobs.make_pending_copies(report) == 1
     item = report.evidence.get()
-    assert submission.make_pending_copies(report) == 0
+    assert evidence_jobs.make_pending_copies(report) == 0
     item.refresh_from_db()
     stored = sorted(path.name for path in private_evidence_storage.rglob("*.jpg"))
     assert len(stored) == 3  # the original and its two copies, no more
@@ -155,7 +155,7 @@ def test_a_photo_taken_sideways_is_filed_with_its_upright_size(client, catalog):
     item = report.evidence.get()
 
     assert (item.width, item.height) == (900, 1200)
-    submission.make_pending_copies(report)
+    evidence_jobs.make_pending_copies(report)
     item.refresh_from_db()
     assert (item.width, item.height) == (900, 1200)
     with evidence_files.open_stored(item.derived.name) as copy:

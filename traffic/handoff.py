@@ -13,7 +13,7 @@ import logging
 from django.conf import settings
 from django.utils import timezone
 
-from reports import outbox, submission, workflow
+from reports import evidence_jobs, outbox, workflow
 from reports.models import OutboxMessage, Report, ReportEvent
 
 from . import client
@@ -57,7 +57,7 @@ def deliver(message: OutboxMessage) -> None:
         raise outbox.GiveUp("the Traffic endpoint was removed or disabled")
     report, webhook_id = message.report, webhook_id_for(message)
     # The photo links must lead to copies: a hand-off that overtook their job makes them itself.
-    submission.make_pending_copies(report)
+    evidence_jobs.make_pending_copies(report)
     body = client.encode(client.handoff_payload(report))
     started_at = timezone.now()
     result = client.post(endpoint.url, webhook_id, body, endpoint.secret_list())
