@@ -249,6 +249,33 @@ def test_the_whole_theft_flow_by_keyboard_only(phone):
 # --- Without JavaScript ---------------------------------------------------------------------------------
 
 
+def test_the_map_loads_only_when_asked_and_keeps_its_pin_on_the_way_back(phone):
+    leaflet = []
+    phone.on("request", lambda request: "leaflet" in request.url and leaflet.append(request.url))
+    start_report(phone, "theft-from-vehicle")
+    answer_safety_check(phone)
+    assert phone.url.endswith("/report/details/")
+    assert not leaflet and not phone.locator("#report-map").is_visible()
+
+    phone.click("[data-map-offer] button")
+    phone.wait_for_selector("#report-map .leaflet-tile-loaded")
+    assert len(leaflet) == 2  # its script and its stylesheet, and nothing before the resident asked
+    assert phone.evaluate("document.activeElement.id") == "report-map"
+    assert not phone.locator("[data-map-offer]").is_visible()
+    phone.click("#report-map", position={"x": 120, "y": 90})
+    latitude = phone.input_value("#id_latitude")
+    assert latitude and phone.input_value("#id_longitude")
+
+    fill_details(phone)
+    assert phone.url.endswith("/report/review/")
+    go_on(phone, phone.locator("a.change-link[href*='/report/details/']").first)
+    # With a pin already placed the map shows at once, the pin where it was.
+    phone.wait_for_selector("#report-map .leaflet-marker-icon")
+    assert not phone.locator("[data-map-offer]").is_visible()
+    assert phone.input_value("#id_latitude") == latitude
+    assert not [e for e in phone.console_errors if "Content Security Policy" in e]
+
+
 def test_a_parking_report_with_javascript_off(new_phone):
     phone = new_phone(java_script_enabled=False)
     start_report(phone, "parking-no-parking-zone")

@@ -42,10 +42,7 @@
     }
   }
 
-  function setup() {
-    var block = document.querySelector("[data-map-block]");
-    var element = document.getElementById("report-map");
-    if (!block || !element || !window.L) { return; }
+  function show(block, element) {
     block.hidden = false;
     var map = L.map(element).setView(CITY_CENTER, 12);
     tiles(map, element, block, document.querySelector("[data-map-unavailable]"));
@@ -58,6 +55,49 @@
     var lat = document.getElementById("id_latitude");
     var lng = document.getElementById("id_longitude");
     if (lat && lng) { pinPicker(map, lat, lng); }
+  }
+
+  // Leaflet's stylesheet and script, added to the page when the map is wanted; `done` runs once both
+  // have loaded (the marker's icon path is read from the stylesheet), `failed` if either cannot be had.
+  function loadLeaflet(block, done, failed) {
+    if (window.L) { done(); return; }
+    var waiting = 2;
+    function loaded() { waiting -= 1; if (waiting === 0) { done(); } }
+    var css = document.createElement("link");
+    css.rel = "stylesheet";
+    css.href = block.dataset.leafletCss;
+    css.onload = loaded;
+    css.onerror = failed;
+    var script = document.createElement("script");
+    script.src = block.dataset.leafletJs;
+    script.onload = loaded;
+    script.onerror = failed;
+    document.head.appendChild(css);
+    document.head.appendChild(script);
+  }
+
+  function setup() {
+    var block = document.querySelector("[data-map-block]");
+    var element = document.getElementById("report-map");
+    if (!block || !element) { return; }
+    var unavailable = document.querySelector("[data-map-unavailable]");
+    function open(focus) {
+      loadLeaflet(block, function () {
+        show(block, element);
+        if (focus) { element.focus(); }
+      }, function () {
+        if (unavailable) { unavailable.hidden = false; }
+      });
+    }
+    // The filing form offers the map; a pin placed earlier (back from the review page) shows at once.
+    var offer = document.querySelector("[data-map-offer]");
+    var lat = document.getElementById("id_latitude");
+    if (!offer || (lat && lat.value)) { open(); return; }
+    offer.hidden = false;
+    offer.querySelector("button").addEventListener("click", function () {
+      offer.hidden = true;
+      open(true);
+    });
   }
 
   document.addEventListener("DOMContentLoaded", setup);
