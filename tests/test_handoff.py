@@ -94,7 +94,15 @@ class ScriptedReceiver(example.Receiver):
 
     def do_POST(self):
         self.body = self.rfile.read(int(self.headers.get("content-length", 0)))
-        self.socket_rfile, self.rfile = self.rfile, io.BytesIO(self.body)  # the example reads it again
+        # The example reads the body again; the connection's own stream comes back afterwards, for the
+        # next request on this kept-alive connection.
+        connection, self.rfile = self.rfile, io.BytesIO(self.body)
+        try:
+            self.act()
+        finally:
+            self.rfile = connection
+
+    def act(self):
         step = self.loopback.next_step()
         if isinstance(step, int):
             return self.refuse(step)
@@ -123,13 +131,6 @@ class ScriptedReceiver(example.Receiver):
 
     def dispatch(self, ticket):
         self.loopback.dispatched.append(ticket)
-
-    def finish(self):
-        try:
-            super().finish()
-        finally:
-            if hasattr(self, "socket_rfile"):
-                self.socket_rfile.close()
 
     def log_message(self, format, *args):
         pass
