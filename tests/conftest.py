@@ -95,9 +95,41 @@ def english_again():
     translation.deactivate()
 
 
+# The seeds (catalog, reasons, staff groups) go into the test database once for the run, not once a test:
+# seeding takes most of a second and some 800 tests ask for it. A test's own changes to them are rolled
+# back with its transaction. A test that commits (transactional_db, the live server) has the database
+# flushed afterwards, and the seeds are put back for the tests that follow (pytest_runtest_teardown).
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("seed", verbosity=0)
+
+
 @pytest.fixture
 def catalog(db):
-    call_command("seed", verbosity=0)
+    """The seeded catalog. Seeded here only if a test before this one left the database without it."""
+    from reports.models import ReportType
+
+    if not ReportType.objects.exists():
+        call_command("seed", verbosity=0)
+
+
+def commits(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return bool(
+        {"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ()))
+        or (marker and marker.kwargs.get("transaction"))
+    )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    yield  # every fixture of the test torn down: a committing test's database is flushed by now
+    if commits(item) and nextitem is not None:
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            call_command("seed", verbosity=0)
 
 
 def sign_in(client, user: User) -> None:
