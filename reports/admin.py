@@ -25,6 +25,7 @@ from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from . import workflow
 from .models import (
+    Disposition,
     OutboxMessage,
     Question,
     QuestionChoice,
@@ -79,6 +80,12 @@ class QuestionAdmin(TranslationAdmin):
 @admin.register(RejectionReason, ReferralReason)
 class ReasonAdmin(TranslationAdmin):
     list_display = ("label", "code", "order", "active")
+    list_editable = ("order", "active")
+
+
+@admin.register(Disposition)
+class DispositionAdmin(TranslationAdmin):
+    list_display = ("label", "code", "enforced", "order", "active")
     list_editable = ("order", "active")
 
 

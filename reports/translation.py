@@ -3,6 +3,7 @@
 from modeltranslation.translator import TranslationOptions, register
 
 from .models import (
+    Disposition,
     Holiday,
     Question,
     QuestionChoice,
@@ -58,3 +59,8 @@ class HolidayTranslation(TranslationOptions):
 @register(ResponseTemplate)
 class ResponseTemplateTranslation(TranslationOptions):
     fields = ("body",)
+
+
+@register(Disposition)
+class DispositionTranslation(TranslationOptions):
+    fields = ("label",)

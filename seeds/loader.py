@@ -25,6 +25,7 @@ from shapely.geometry import shape
 
 from reports.language_lines import refresh_language_lines
 from reports.models import (
+    Disposition,
     Holiday,
     LanguageLine,
     Question,
@@ -252,7 +253,8 @@ def seed_choice(question: Question, entry: dict, order: int, *, where: str) -> Q
 
 
 def seed_reasons(path: Path = REASONS_PATH) -> int:
-    """The lists staff pick from when they reject a report or refer it to police."""
+    """The lists staff pick from when they reject a report or refer it to police, and Traffic Control's
+    when it closes a parking ticket."""
     data = read_json(path)
     count = 0
     for key, model in (("rejection_reasons", RejectionReason), ("referral_reasons", ReferralReason)):
@@ -268,6 +270,18 @@ def seed_reasons(path: Path = REASONS_PATH) -> int:
                 },
             )
             count += 1
+    for order, entry in enumerate(data["parking_dispositions"]):
+        where = f"parking_dispositions {entry.get('code')}"
+        check_keys(entry, {"code", "label", "enforced"}, where=where)
+        Disposition.objects.update_or_create(
+            code=entry["code"],
+            defaults={
+                "order": order,
+                "enforced": entry.get("enforced") is True,
+                **translated("label", entry["label"], where=where),
+            },
+        )
+        count += 1
     return count
 
 

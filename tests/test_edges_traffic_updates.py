@@ -14,7 +14,7 @@ import pytest
 from django.db.models.signals import pre_save
 from standardwebhooks.webhooks import Webhook
 
-from reports.models import Outcome, Report
+from reports.models import Disposition, Report
 from traffic import updates
 from traffic.models import InboundUpdate, TrafficEndpoint
 
@@ -76,7 +76,22 @@ def test_it_lists_the_outcomes_it_takes(client, endpoint, ticket):
     response = post_update(client, endpoint, update(ticket.tracking_number, "resolved", outcome="fixed"))
 
     assert response.status_code == 400
-    assert response.json() == {"error": f"data.outcome must be one of {', '.join(Outcome.values)}"}
+    codes = "citation_issued, vehicle_towed, warning, gone_on_arrival, could_not_locate, unfounded, duplicate"
+    assert response.json() == {"error": f"data.outcome must be one of {codes}"}
+
+
+def test_it_takes_the_seeded_codes_and_refuses_one_retired_in_the_admin(client, endpoint, ticket):
+    Disposition.objects.filter(code="warning").update(active=False)
+    refused = post_update(client, endpoint, update(ticket.tracking_number, "resolved", outcome="warning"))
+    assert refused.status_code == 400 and "warning" not in refused.json()["error"]
+    ticket.refresh_from_db()
+    assert ticket.status == "submitted" and not InboundUpdate.objects.exists()
+
+    located = update(ticket.tracking_number, "resolved", outcome="could_not_locate")
+    taken = post_update(client, endpoint, located)
+    assert taken.status_code == 200
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.outcome) == ("resolved", "could_not_locate")
 
 
 def test_it_names_the_unknown_ticket(client, endpoint, ticket):

@@ -9,7 +9,15 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db.models import Model
 
-from reports.models import Question, QuestionChoice, Queue, ReportSubtype, ReportType, ServiceArea
+from reports.models import (
+    Disposition,
+    Question,
+    QuestionChoice,
+    Queue,
+    ReportSubtype,
+    ReportType,
+    ServiceArea,
+)
 from seeds import loader
 
 User = get_user_model()
@@ -22,6 +30,7 @@ SEEDED_MODELS: list[type[Model]] = [
     Question.subtypes.through,
     QuestionChoice,
     ServiceArea,
+    Disposition,
     Group,
     Group.permissions.through,
     User,
@@ -198,7 +207,16 @@ def test_it_gives_administrators_the_catalog_and_user_admin_without_being_superu
     permissions = Group.objects.get(name="Administrators").permissions
     held = permissions.values_list("content_type__app_label", "codename")
     names = {f"{app_label}.{codename}" for app_label, codename in held}
-    for model in ("queue", "reporttype", "reportsubtype", "question", "questionchoice", "servicearea"):
+    catalog = (
+        "queue",
+        "reporttype",
+        "reportsubtype",
+        "question",
+        "questionchoice",
+        "servicearea",
+        "disposition",
+    )
+    for model in catalog:
         assert {f"reports.add_{model}", f"reports.change_{model}", f"reports.view_{model}"} <= names
     for action in ("add", "change", "view"):
         assert f"traffic.{action}_trafficendpoint" in names
@@ -230,3 +248,25 @@ def test_it_stops_on_a_question_for_a_subtype_of_another_type(db, tmp_path):
 
     with pytest.raises(loader.SeedError, match="not subtypes of parking"):
         loader.seed_catalog(broken)
+
+
+def test_it_loads_traffic_controls_closing_codes_in_every_language(db):
+    seed()
+
+    codes = list(Disposition.objects.values_list("code", flat=True))
+    assert codes == [
+        "citation_issued",
+        "vehicle_towed",
+        "warning",
+        "gone_on_arrival",
+        "could_not_locate",
+        "unfounded",
+        "duplicate",
+    ]
+    assert set(Disposition.objects.filter(enforced=True).values_list("code", flat=True)) == {
+        "citation_issued",
+        "vehicle_towed",
+    }
+    located = Disposition.objects.get(code="could_not_locate")
+    assert located.label_en == "Enforcement could not find the place or the vehicle"
+    assert all((located.label_es, located.label_so, located.label_hmn))

@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from twilio.request_validator import RequestValidator
 
 from reports import notifications, outbox, sms, tasks, texts, workflow
-from reports.models import OutboxMessage, Outcome, PhoneCode, Report, ResponseTemplate, SmsOptOut
+from reports.models import Disposition, OutboxMessage, PhoneCode, Report, ResponseTemplate, SmsOptOut
 
 from .conftest import sign_in, wait_for
 from .factories import make_report
@@ -298,7 +298,7 @@ def test_every_text_fits_two_segments_in_every_language(catalog, language, setti
     for template in sorted(texts.TEMPLATES - {"parking-resolved"}):
         bodies.append(texts.report_text(report, template))
         assert report.tracking_number in bodies[-1]
-    for outcome in Outcome.values:
+    for outcome in Disposition.objects.values_list("code", flat=True):
         report.outcome = outcome
         bodies.append(texts.report_text(report, "parking-resolved"))
     bodies.append(

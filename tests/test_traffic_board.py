@@ -3,12 +3,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from reports import workflow
-from reports.models import OutboxMessage, Outcome, Report, ReportEvent
+from reports import outbox, tasks, workflow
+from reports.models import Disposition, OutboxMessage, Report, ReportEvent
 from reports.statuses import Status
 
 from . import samples
@@ -173,12 +174,12 @@ def test_it_moves_a_ticket_on_scene_then_resolves_it_and_queues_the_email(catalo
     assert ticket.status == Status.ON_SCENE
     assert ticket.events.filter(to_status=Status.ON_SCENE, actor=traffic_agent).exists()
 
-    response = act(agent, ticket, "resolve", outcome=Outcome.CITATION_ISSUED, note="Ticket left on the car.")
+    response = act(agent, ticket, "resolve", outcome="citation_issued", note="Ticket left on the car.")
     assert response["Location"] == BOARD  # a resolved ticket leaves the board: no anchor to land on
     ticket.refresh_from_db()
-    assert ticket.status == Status.RESOLVED and ticket.outcome == Outcome.CITATION_ISSUED
+    assert ticket.status == Status.RESOLVED and ticket.outcome == "citation_issued"
     event = ticket.events.get(to_status=Status.RESOLVED)
-    assert event.data["outcome"] == Outcome.CITATION_ISSUED and event.note == "Ticket left on the car."
+    assert event.data["outcome"] == "citation_issued" and event.note == "Ticket left on the car."
     email = OutboxMessage.objects.get(report=ticket, payload__template="parking-resolved")
     assert email.kind == OutboxMessage.Kind.EMAIL and email.payload["event"] == event.pk
     assert f'id="t-{ticket.tracking_number}"' not in agent.get(BOARD).content.decode()
@@ -192,10 +193,38 @@ def test_it_refuses_an_unknown_outcome(catalog, traffic_agent):
     assert not OutboxMessage.objects.filter(payload__template="parking-resolved").exists()
 
 
+def test_it_refuses_a_resolve_without_an_outcome_or_with_a_retired_one(catalog, traffic_agent):
+    ticket = make_ticket("RES222")
+    agent = signed_in(traffic_agent)
+    page = agent.post(
+        reverse("traffic-ticket-action", args=[ticket.tracking_number, "resolve"]),
+        {"note": "Done."},
+        follow=True,
+    )
+    assert "Choose the outcome." in page.content.decode()
+    Disposition.objects.filter(code="warning").update(active=False)
+    act(agent, ticket, "resolve", outcome="warning")
+    ticket.refresh_from_db()
+    assert ticket.status == Status.SUBMITTED and not ticket.outcome
+    assert 'value="warning"' not in agent.get(BOARD).content.decode()
+
+
+def test_it_tells_the_resident_a_could_not_locate_in_their_language(catalog, traffic_agent):
+    ticket = make_ticket("LOC111", contact_email="loc@example.org")
+    Report.objects.filter(pk=ticket.pk).update(language="es")
+    act(signed_in(traffic_agent), ticket, "resolve", outcome="could_not_locate")
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED and ticket.outcome == "could_not_locate"
+    email = OutboxMessage.objects.get(report=ticket, payload__template="parking-resolved")
+    assert outbox.claim_and_run(email.pk, tasks.HANDLERS) == "done"
+    (sent,) = [message for message in mail.outbox if message.to == ["loc@example.org"]]
+    assert "no pudo encontrar el lugar ni el vehículo" in sent.body
+
+
 def test_it_turns_an_illegal_move_into_a_message_and_changes_nothing(catalog, traffic_agent):
     ticket = make_ticket("ILL111")
     agent = signed_in(traffic_agent)
-    act(agent, ticket, "resolve", outcome=Outcome.GONE_ON_ARRIVAL)
+    act(agent, ticket, "resolve", outcome="gone_on_arrival")
     events = ticket.events.count()
 
     page = agent.post(
@@ -212,7 +241,7 @@ def test_it_keeps_near_when_it_redirects_back(catalog, traffic_agent):
     ticket = make_ticket("NEA111")
     response = act(signed_in(traffic_agent), ticket, "on-scene", near="44.9778,-93.265")
     assert response["Location"] == f"{BOARD}?near=44.9778%2C-93.265#t-{ticket.tracking_number}"
-    response = act(signed_in(traffic_agent), ticket, "resolve", outcome=Outcome.WARNING, near="javascript:1")
+    response = act(signed_in(traffic_agent), ticket, "resolve", outcome="warning", near="javascript:1")
     assert response["Location"] == BOARD
 
 
@@ -267,7 +296,7 @@ def test_it_shows_each_move_on_the_residents_status_page(client, catalog, traffi
     assert "Enforcement dispatched" in client.get(status_url).content.decode()
 
     act(agent, ticket, "on-scene")
-    act(agent, ticket, "resolve", outcome=Outcome.VEHICLE_TOWED, note="Towed to the impound lot.")
+    act(agent, ticket, "resolve", outcome="vehicle_towed", note="Towed to the impound lot.")
     html = client.get(status_url).content.decode()
     assert "Resolved" in html and "The vehicle was towed" in html and "Towed to the impound lot." in html
 

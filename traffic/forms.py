@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook
 
-from reports.models import Outcome
+from reports.models import Disposition
 
 from . import client
 from .models import TrafficEndpoint
@@ -32,7 +32,12 @@ class DispatchForm(forms.Form):
 
 
 class ResolveForm(forms.Form):
-    outcome = forms.ChoiceField(label=gettext_lazy("Outcome"), choices=Outcome.choices)
+    outcome = forms.ModelChoiceField(
+        label=gettext_lazy("Outcome"),
+        queryset=Disposition.objects.filter(active=True),
+        to_field_name="code",
+        error_messages={"required": gettext_lazy("Choose the outcome.")},
+    )
     note = forms.CharField(
         label=gettext_lazy("Note to the resident (optional)"),
         required=False,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 
 from reports import workflow
-from reports.models import Outcome, Report, ReportType
+from reports.models import Disposition, Report, ReportType
 
 from .models import InboundUpdate, TrafficEndpoint
 
@@ -50,8 +50,9 @@ def move_ticket(report: Report, data: dict, *, source: dict) -> None:
     elif status == "on_scene":
         workflow.arrive(report, by=None, data=source)
     elif status == "resolved":
-        if data.get("outcome") not in Outcome.values:
-            raise BadUpdate(f"data.outcome must be one of {', '.join(Outcome.values)}")
+        codes = list(Disposition.objects.filter(active=True).values_list("code", flat=True))
+        if data.get("outcome") not in codes:
+            raise BadUpdate(f"data.outcome must be one of {', '.join(codes)}")
         workflow.resolve(
             report, by=None, outcome=data["outcome"], note=str(data.get("note", ""))[:2000], data=source
         )

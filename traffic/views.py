@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from reports import access, workflow
 from reports.actions import Action, perform
-from reports.models import Outcome, Report
+from reports.models import Disposition, Report
 from reports.statuses import ACTIVE_TICKET, ALLOWED_MOVES, Status
 
 from . import queries
@@ -52,7 +52,7 @@ ACTIONS = {
     ),
     "resolve": Action(
         ResolveForm,
-        lambda r, d, u: workflow.resolve(r, by=u, outcome=d["outcome"], note=d["note"]),
+        lambda r, d, u: workflow.resolve(r, by=u, outcome=d["outcome"].code, note=d["note"]),
         gettext_lazy("Ticket %(number)s resolved. The resident has been told the outcome."),
         to_status=Status.RESOLVED,
     ),
@@ -127,7 +127,7 @@ def board(request):
             "total": len(tickets),
             "board_size": BOARD_SIZE,
             "near": raw_near if point else "",
-            "outcomes": Outcome.choices,
+            "outcomes": Disposition.objects.filter(active=True),
         },
     )
 

@@ -2,6 +2,7 @@
 
 from .audit import AppendOnly, ReportEvent, ReportEventQuerySet
 from .catalog import (
+    Disposition,
     Holiday,
     LanguageLine,
     Question,
@@ -25,7 +26,6 @@ from .report import (
     CaseNumberCounter,
     Channel,
     Evidence,
-    Outcome,
     Report,
     StatusLink,
     StolenItem,
@@ -42,6 +42,7 @@ __all__ = [
     "CaseNumberCounter",
     "Channel",
     "Draft",
+    "Disposition",
     "DraftUpload",
     "Evidence",
     "MeToo",
@@ -51,7 +52,6 @@ __all__ = [
     "LanguageLine",
     "OutboxMessage",
     "PhoneCode",
-    "Outcome",
     "Question",
     "QuestionChoice",
     "Queue",

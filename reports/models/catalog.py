@@ -154,6 +154,25 @@ class ReferralReason(Reason):
     pass
 
 
+class Disposition(models.Model):
+    """How Traffic Control closed a parking ticket (seeds/reasons.json): picked on the board, or sent as
+    `data.outcome` over the update API. The resident is told `label`; `code` is what receivers send."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    label = models.CharField(max_length=150)
+    enforced = models.BooleanField(
+        default=False, help_text="A citation or a tow: the closure ended in enforcement."
+    )
+    order = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["order", "code"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
 class ServiceArea(models.Model):
     """The city boundary a map pin must fall inside (GeoJSON Polygon or MultiPolygon, lon/lat)."""
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from .. import evidence as evidence_files
 from ..evidence import evidence_storage
 from ..statuses import OPEN_STATUSES, Status
-from .catalog import Queue, ReportSubtype, ReportType
+from .catalog import Disposition, Queue, ReportSubtype, ReportType
 
 
 class Channel(models.TextChoices):
@@ -24,17 +24,6 @@ class Channel(models.TextChoices):
     PHONE = "phone", _("Phone")
     WALK_IN = "walk_in", _("Walk-in")
     API = "api", _("API")
-
-
-class Outcome(models.TextChoices):
-    """What parking enforcement found; the resident is told in plain words."""
-
-    CITATION_ISSUED = "citation_issued", _("A citation was issued")
-    VEHICLE_TOWED = "vehicle_towed", _("The vehicle was towed")
-    WARNING = "warning", _("The driver was given a warning")
-    GONE_ON_ARRIVAL = "gone_on_arrival", _("The vehicle was gone when enforcement arrived")
-    UNFOUNDED = "unfounded", _("No violation was found")
-    DUPLICATE = "duplicate", _("It was already being handled under another report")
 
 
 class UpdatesBy(models.TextChoices):
@@ -106,7 +95,7 @@ class Report(models.Model):
     )
     # Parking: who Traffic Control sent, and what they found.
     enforcement_unit = models.CharField(max_length=60, blank=True)
-    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    outcome = models.CharField(max_length=40, blank=True)  # a Disposition's code
     sla_due_at = models.DateTimeField()
     # For the queue's "updated" mark: the resident added something since staff last looked.
     resident_updated_at = models.DateTimeField(null=True, blank=True)
@@ -165,6 +154,14 @@ class Report(models.Model):
     def updated_by_resident(self) -> bool:
         updated, seen = self.resident_updated_at, self.staff_seen_at
         return bool(updated and (not seen or updated > seen))
+
+    @property
+    def outcome_label(self) -> str:
+        """What Traffic Control found, in the active language (the Disposition's label)."""
+        if not self.outcome:
+            return ""
+        disposition = Disposition.objects.filter(code=self.outcome).first()
+        return disposition.label if disposition else self.outcome
 
     @property
     def is_parking(self) -> bool:

@@ -45,7 +45,9 @@ class Command(BaseCommand):
             f"Catalog: {catalog.queues} queues, {catalog.report_types} report types, "
             f"{catalog.subtypes} subtypes, {catalog.questions} questions, {catalog.choices} choices."
         )
-        self.stdout.write(f"Service area: {area.name}. Rejection and referral reasons: {reasons}.")
+        self.stdout.write(
+            f"Service area: {area.name}. Rejection and referral reasons and parking dispositions: {reasons}."
+        )
         self.stdout.write(f"City holidays: {holidays}.")
         self.stdout.write(f"Language lines: {language_lines}. Staff response templates: {responses}.")
         self.stdout.write(f"Staff groups: {', '.join(group.name for group in groups)}.")
