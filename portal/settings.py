@@ -510,6 +510,9 @@ OPEN311_CALLBACK_RETRY_HOURS = env_int("OPEN311_CALLBACK_RETRY_HOURS", 48, minim
 TRAFFIC_ALLOW_PRIVATE_URLS = env_bool("TRAFFIC_ALLOW_PRIVATE_URLS")
 # Photo links in a delivery stay valid this long.
 TRAFFIC_PHOTO_LINK_DAYS = env_int("TRAFFIC_PHOTO_LINK_DAYS", 7, minimum=1)
+# A parking ticket resolved sooner than this after its dispatch is flagged for supervisors, as is one
+# resolved without ever being on scene (docs/traffic-control.md, "Closures that look too fast").
+TRAFFIC_FAST_CLOSURE_MINUTES = env_int("TRAFFIC_FAST_CLOSURE_MINUTES", 5, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     # A sweep still queued when the next one is due is dropped: a busy worker does not face a pile of them.
     "sweep-outbox": {

@@ -14,13 +14,13 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Channel, Queue, Report, ReportType
-from .statuses import OPEN_STATUSES
+from .models import Channel, Disposition, Queue, Report, ReportEvent, ReportType
+from .statuses import OPEN_STATUSES, Status
 
 DEFAULT_PERIOD_DAYS = 30
 DEFAULT_WEEKS = 12
@@ -279,6 +279,83 @@ def weekly_reports(*, weeks: int = DEFAULT_WEEKS, now: datetime | None = None) -
     )
 
 
+# --- Parking closures, by the unit that closed them ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitClosures:
+    unit: str
+    closed: int
+    enforced: int  # a citation or a tow (Disposition.enforced)
+    too_fast: int  # resolved within TRAFFIC_FAST_CLOSURE_MINUTES of the dispatch
+    unseen: int  # resolved without ever being on scene
+
+
+def parking_closures(period: Period) -> QuerySet[Report]:
+    return Report.objects.filter(
+        in_period("closed_at", period), status=Status.RESOLVED, report_type__form=ReportType.Form.PARKING
+    )
+
+
+def closures_by_unit(period: Period) -> list[UnitClosures]:
+    enforced = Disposition.objects.filter(enforced=True).values("code")
+    rows = (
+        parking_closures(period)
+        .values("enforcement_unit")
+        .annotate(
+            closed=Count("id"),
+            enforced=Count("id", filter=Q(outcome__in=enforced)),
+            too_fast=Count("id", filter=Q(closed_too_fast=True)),
+            unseen=Count("id", filter=Q(closed_unseen=True)),
+        )
+        .order_by("enforcement_unit")
+    )
+    return [
+        UnitClosures(
+            unit=row["enforcement_unit"] or _("No unit (never dispatched)"),
+            closed=row["closed"],
+            enforced=row["enforced"],
+            too_fast=row["too_fast"],
+            unseen=row["unseen"],
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class FlaggedClosure:
+    report: Report
+    dispatched_at: datetime | None
+    outcome: str  # the Disposition's label
+
+    @property
+    def after_dispatch_text(self) -> str:
+        return format_duration(self.report.closed_at - self.dispatched_at if self.dispatched_at else None)
+
+
+def flagged_closures(period: Period, *, limit: int = 200) -> list[FlaggedClosure]:
+    """The closures a supervisor should look at again, newest first."""
+    last_dispatch = (
+        ReportEvent.objects.filter(
+            report=OuterRef("pk"), kind=ReportEvent.Kind.STATUS_CHANGED, to_status=Status.DISPATCHED
+        )
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    reports = (
+        parking_closures(period)
+        .filter(Q(closed_too_fast=True) | Q(closed_unseen=True))
+        .annotate(dispatched_at=Subquery(last_dispatch))
+        .select_related("subtype")
+        .order_by("-closed_at", "-id")[:limit]
+    )
+    labels = {disposition.code: disposition.label for disposition in Disposition.objects.all()}
+    return [
+        FlaggedClosure(report, report.dispatched_at, labels.get(report.outcome, report.outcome))
+        for report in reports
+    ]
+
+
 # --- Everything the dashboard shows --------------------------------------------------------------
 
 
@@ -290,6 +367,7 @@ class Dashboard:
     breaches: SlaBreaches
     medians: MedianFigures
     weekly: WeeklyFigures
+    closures: list[UnitClosures]
 
     @property
     def open_total(self) -> int:
@@ -304,4 +382,5 @@ def dashboard(period: Period) -> Dashboard:
         breaches=sla_breaches(period),
         medians=median_times(period),
         weekly=weekly_reports(now=period.end),
+        closures=closures_by_unit(period),
     )

@@ -381,17 +381,32 @@ def resolve(
 ) -> ReportEvent:
     with transaction.atomic():
         report.outcome = outcome
+        report.closed_too_fast, report.closed_unseen = closure_flags(report)
         event = move(
             report,
             S.RESOLVED,
             by=by,
             note=note,
             data={"outcome": outcome, **(data or {})},
-            extra_fields=("outcome",),
+            extra_fields=("outcome", "closed_too_fast", "closed_unseen"),
         )
         notifications.notify(report, "parking-resolved", event=event)
         notifications.queue_me_too_emails(report, event)
     return event
+
+
+def closure_flags(report: Report) -> tuple[bool, bool]:
+    """(too fast, unseen) for a ticket being resolved now: resolved within TRAFFIC_FAST_CLOSURE_MINUTES
+    of its last dispatch, and never on scene. A ticket resolved without a dispatch is unseen only."""
+    moves = report.events.filter(kind=ReportEvent.Kind.STATUS_CHANGED)
+    dispatched = (
+        moves.filter(to_status=S.DISPATCHED).order_by("-created_at").values_list("created_at", flat=True)
+    )
+    on_scene = moves.filter(to_status=S.ON_SCENE).exists()
+    last_dispatch = dispatched.first()
+    fast = timedelta(minutes=settings.TRAFFIC_FAST_CLOSURE_MINUTES)
+    too_fast = last_dispatch is not None and timezone.now() - last_dispatch < fast
+    return too_fast, not on_scene
 
 
 def link_parking_duplicate(report: Report, original: Report) -> ReportEvent:

@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from django.core.management.base import OutputWrapper
 from django.utils import timezone
 
-from reports import submission
+from reports import submission, workflow
 from reports.models import Channel, Draft, Report, ReportSubtype
 
 SAFE = {
@@ -117,6 +117,20 @@ def demo_reports() -> list[dict]:
                 "contact_email": "neighbor@example.org",
             },
         },
+        {
+            # Dispatched and resolved at once, never on scene: the figures page flags it.
+            "tracking_number": "DEMA-7777",
+            "subtype": "parking-fire-hydrant",
+            "details": {
+                "occurred_from": now - timedelta(minutes=40),
+                "address": "1500 E Lake St",
+                "vehicle_plate": "MNP771",
+                "vehicle_state": "MN",
+                "vehicle_make": "Honda",
+                "vehicle_colour": "Black",
+            },
+            "closed_by_traffic": ("PE-14", "gone_on_arrival"),
+        },
     ]
 
 
@@ -143,5 +157,10 @@ def seed_demo_reports(stdout: OutputWrapper) -> int:
             by=draft.filed_by,
         )
         Report.objects.filter(pk=filed.report.pk).update(tracking_number=spec["tracking_number"])
+        if "closed_by_traffic" in spec:
+            unit, outcome = spec["closed_by_traffic"]
+            traffic = User.objects.filter(username="traffic").first()
+            workflow.dispatch(filed.report, by=traffic, unit=unit)
+            workflow.resolve(filed.report, by=traffic, outcome=outcome)
         created += 1
     return created

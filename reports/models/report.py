@@ -96,6 +96,10 @@ class Report(models.Model):
     # Parking: who Traffic Control sent, and what they found.
     enforcement_unit = models.CharField(max_length=60, blank=True)
     outcome = models.CharField(max_length=40, blank=True)  # a Disposition's code
+    # Closures supervisors look at again: resolved within TRAFFIC_FAST_CLOSURE_MINUTES of the dispatch,
+    # or without ever being on scene (workflow.resolve).
+    closed_too_fast = models.BooleanField(default=False)
+    closed_unseen = models.BooleanField(default=False)
     sla_due_at = models.DateTimeField()
     # For the queue's "updated" mark: the resident added something since staff last looked.
     resident_updated_at = models.DateTimeField(null=True, blank=True)

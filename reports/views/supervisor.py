@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from datetime import date
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
@@ -92,6 +93,7 @@ def dashboard(request):
         ],
         "weekly_sections": weekly_sections,
         "space": health.evidence_space(),
+        "fast_minutes": settings.TRAFFIC_FAST_CLOSURE_MINUTES,
     }
     return render(request, "reports/staff/dashboard.html", context)
 
@@ -116,7 +118,22 @@ def weekly_csv(request):
     return response
 
 
+@require_GET
+@supervisors_only
+def flagged_closures(request):
+    form = staff_forms.PeriodForm(request.GET or None)
+    period = figures.period_ending(form.chosen_days())
+    context = {
+        "form": form,
+        "period": period,
+        "closures": figures.flagged_closures(period),
+        "fast_minutes": settings.TRAFFIC_FAST_CLOSURE_MINUTES,
+    }
+    return render(request, "reports/staff/flagged_closures.html", context)
+
+
 urlpatterns = [
     path("", dashboard, name="staff-dashboard"),
+    path("closures/", flagged_closures, name="staff-flagged-closures"),
     path("weekly.csv", weekly_csv, name="staff-dashboard-csv"),
 ]
