@@ -523,6 +523,7 @@ CELERY_BEAT_SCHEDULE = {
     "purge-abandoned-drafts": {"task": "reports.tasks.purge_abandoned_drafts", "schedule": 3600},
     "follow-up-info-requests": {"task": "reports.tasks.follow_up_info_requests", "schedule": 900},
     "heartbeat": {"task": "reports.tasks.heartbeat", "schedule": 30},
+    "escalate-overdue-tickets": {"task": "reports.tasks.escalate_overdue_tickets", "schedule": 60},
     "purge-expired-reports": {"task": "reports.tasks.purge_expired_reports", "schedule": 24 * 3600},
 }
 

@@ -10,10 +10,11 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, resolve_url
 from django.urls import reverse
@@ -39,6 +40,14 @@ def is_staff_member(user: AbstractBaseUser) -> bool:
 
 def can_supervise(user: AbstractBaseUser) -> bool:
     return user.has_perm(SUPERVISE)
+
+
+def supervisors() -> QuerySet:
+    """Active accounts that hold the supervisors' permission, through a group or on their own."""
+    app_label, codename = SUPERVISE.split(".")
+    held = Q(groups__permissions__codename=codename, groups__permissions__content_type__app_label=app_label)
+    held |= Q(user_permissions__codename=codename, user_permissions__content_type__app_label=app_label)
+    return get_user_model().objects.filter(held, is_active=True).distinct()
 
 
 def can_file_for_caller(user: AbstractBaseUser) -> bool:

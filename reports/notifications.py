@@ -1,4 +1,5 @@
-"""Messages to residents: queued through the outbox, built and sent by a worker.
+"""Messages to residents (and, for escalated tickets, to supervisors): queued through the outbox, built
+and sent by a worker.
 
 Each email is a template triplet (emails/<name>-subject.txt, -body.txt, -body.html), rendered in the
 language the resident used, with a freshly minted status link.
@@ -12,12 +13,13 @@ from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from . import outbox, staff_messages, texts
+from . import access, outbox, staff_messages, texts
 from .models import (
     Draft,
     MeToo,
@@ -134,6 +136,9 @@ def send_outbox_email(message: OutboxMessage) -> None:
     if message.payload.get("me_too"):
         send_me_too_email(message)
         return
+    if message.payload.get("staff"):
+        send_supervisor_email(message)
+        return
     report = message.report
     template = message.payload["template"]
     event_id = message.payload.get("event")
@@ -168,6 +173,41 @@ def deliver(email: EmailMultiAlternatives) -> None:
         raise outbox.GiveUp(f"recipient refused: {exc.recipients}") from exc
     except (smtplib.SMTPException, OSError) as exc:
         raise outbox.RetryLater(f"{type(exc).__name__}: {exc}") from exc
+
+
+# --- Supervisors -----------------------------------------------------------------------------------------
+
+
+def queue_supervisor_emails(report: Report, template: str, *, event: ReportEvent) -> None:
+    """One email to each active supervisor with an address, once per event."""
+    for user in access.supervisors().exclude(email=""):
+        outbox.enqueue(
+            OutboxMessage.Kind.EMAIL,
+            report=report,
+            dedupe_key=f"email:{template}:{event.pk}:staff:{user.pk}",
+            payload={"template": template, "event": event.pk, "staff": user.pk},
+        )
+
+
+def send_supervisor_email(message: OutboxMessage) -> None:
+    user = get_user_model().objects.filter(pk=message.payload["staff"], is_active=True).first()
+    if user is None or not user.email or message.report is None:
+        raise outbox.GiveUp("the supervisor or the report is gone")
+    report = message.report
+    context = {
+        "report": report,
+        "report_url": settings.SITE_URL + reverse("staff-report-detail", args=[report.tracking_number]),
+        "board_url": settings.SITE_URL + reverse("traffic-board"),
+        "CITY_NAME": settings.CITY_NAME,
+    }
+    template = message.payload["template"]
+    with translation.override(settings.LANGUAGE_CODE):  # staff work in the site's language
+        subject = render_to_string(f"emails/{template}-subject.txt", context)
+        text = render_to_string(f"emails/{template}-body.txt", context)
+    email = EmailMultiAlternatives(
+        " ".join(subject.split()), text, to=[user.email], headers={"Message-ID": message_id(message)}
+    )
+    deliver(email)
 
 
 # --- "Save and come back later" ------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from open311 import callbacks
-from traffic import handoff
+from traffic import escalation, handoff
 
 from . import drafts, evidence_jobs, health, notifications, outbox, retention, texts, workflow
 from .models import OutboxMessage
@@ -61,6 +61,11 @@ def follow_up_info_requests() -> int:
     for report in expired:
         workflow.close_unanswered(report)
     return len(remind) + len(expired)
+
+
+@shared_task
+def escalate_overdue_tickets() -> int:
+    return escalation.escalate_overdue()
 
 
 @shared_task

@@ -191,12 +191,13 @@ def advice_text(advice: dict[str, list[str]] | None, *, where: str) -> dict[str,
 
 def seed_subtype(report_type: ReportType, entry: dict, order: int) -> ReportSubtype:
     where = f"subtype {entry['code']}"
-    check_keys(entry, {"code", "name", "description", "keywords"}, where=where)
+    check_keys(entry, {"code", "name", "description", "keywords", "dispatch_target_minutes"}, where=where)
     subtype, _created = ReportSubtype.objects.update_or_create(
         code=entry["code"],
         defaults={
             "report_type": report_type,
             "keywords": entry.get("keywords", ""),
+            "dispatch_target_minutes": entry.get("dispatch_target_minutes"),
             "order": order,
             **translated("name", entry["name"], where=where),
             **translated("description", entry["description"], where=where),

@@ -1,19 +1,22 @@
 """Parking closures with proof (issue 15): every closure carries one of the city's closing codes, and a
 closure that looks too fast (resolved within TRAFFIC_FAST_CLOSURE_MINUTES of the dispatch, or never on
-scene) is flagged for supervisors, on a list of its own and on the figures page by unit."""
+scene) is flagged for supervisors, on a list of its own and on the figures page by unit. A ticket not
+dispatched within its subtype's target is escalated once: top of the board, supervisors emailed."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from reports import workflow
-from reports.models import Report
+from reports import outbox, tasks, workflow
+from reports.models import OutboxMessage, Report, ReportEvent
+from traffic import escalation
 
-from .conftest import sign_in
+from .conftest import make_staff, sign_in
 from .factories import file_parking
 
 pytestmark = pytest.mark.django_db
@@ -133,3 +136,74 @@ def test_only_supervisors_see_the_flagged_closures(catalog, report_taker, traffi
     assert signed_in(report_taker).get(CLOSURES).status_code == 403
     assert signed_in(traffic_agent).get(CLOSURES).status_code == 403
     assert Client().get(CLOSURES).status_code == 302  # to sign in
+
+
+# --- Escalation: not dispatched within the subtype's target -------------------------------------------
+
+
+def test_an_undispatched_ticket_past_its_target_is_escalated_once(
+    catalog, supervisor, report_taker, monkeypatch
+):
+    other_supervisor = make_staff("supervisor2", "Supervisors")
+    report = ticket("LATE001")  # parked at a fire hydrant: dispatched within 30 minutes, says the catalog
+    assert report.subtype.dispatch_target_minutes == 30
+
+    later(monkeypatch, 29)
+    assert escalation.escalate_overdue() == 0
+    later(monkeypatch, 31)
+    assert tasks.escalate_overdue_tickets() == 1
+    assert escalation.escalate_overdue() == 0  # once, however often the beat runs
+
+    report.refresh_from_db()
+    assert report.escalated_at is not None
+    assert report.events.filter(kind=ReportEvent.Kind.ESCALATED, is_public=False).count() == 1
+    emails = OutboxMessage.objects.filter(report=report, payload__template="ticket-escalated")
+    assert sorted(m.payload["staff"] for m in emails) == sorted([supervisor.pk, other_supervisor.pk])
+    for message in emails:
+        assert outbox.claim_and_run(message.pk, tasks.HANDLERS) == "done"
+    sent = [m for m in mail.outbox if report.tracking_number in m.subject]
+    assert sorted(m.to[0] for m in sent) == ["supervisor2@example.org", "supervisor@example.org"]
+    assert "30-minute dispatch target" in sent[0].body and "/traffic/" in sent[0].body
+
+
+def test_a_ticket_dispatched_in_time_is_never_escalated(catalog, supervisor, traffic_agent, monkeypatch):
+    report = ticket("ONTIME1")
+    workflow.dispatch(report, by=traffic_agent, unit="PE-14")
+    later(monkeypatch, 600)
+    assert escalation.escalate_overdue() == 0
+    report.refresh_from_db()
+    assert report.escalated_at is None
+
+
+def test_an_escalated_ticket_goes_to_the_top_of_the_board(catalog, supervisor, traffic_agent, monkeypatch):
+    waiting = ticket("WAIT001")
+    later(monkeypatch, 45)
+    newer = ticket("NEWER01")  # filed 45 minutes later, so newest first would put it on top
+    Report.objects.filter(pk=newer.pk).update(created_at=timezone.now())
+    assert escalation.escalate_overdue() == 1
+
+    agent = signed_in(traffic_agent)
+    nearest_first = agent.get("/traffic/", {"near": "44.95,-93.27"}).content.decode()
+    assert nearest_first.index(waiting.tracking_number) < nearest_first.index(newer.tracking_number)
+    board = agent.get("/traffic/").content.decode()
+    assert board.index(waiting.tracking_number) < board.index(newer.tracking_number)
+    card = board[board.index(f'id="t-{waiting.tracking_number}"') :]
+    assert "Escalated: not dispatched in time" in card[: card.index("</article>")]
+    assert "Escalated" not in board[board.index(f'id="t-{newer.tracking_number}"') :].split("</article>")[0]
+
+
+def test_an_escalated_ticket_takes_its_usual_place_once_dispatched(
+    catalog, supervisor, traffic_agent, monkeypatch
+):
+    waiting = ticket("WAIT002")
+    later(monkeypatch, 45)
+    newer = ticket("NEWER02")
+    Report.objects.filter(pk=newer.pk).update(created_at=timezone.now())
+    escalation.escalate_overdue()
+    workflow.dispatch(waiting, by=traffic_agent, unit="PE-14")
+
+    agent = signed_in(traffic_agent)
+    for board in (agent.get("/traffic/"), agent.get("/traffic/", {"near": "44.95,-93.27"})):
+        html = board.content.decode()
+        assert html.index(newer.tracking_number) < html.index(waiting.tracking_number)
+        assert "Escalated: not dispatched in time" not in html

@@ -6,10 +6,10 @@ import math
 from collections.abc import Iterable
 from datetime import timedelta
 
-from django.db.models import Count, Prefetch, prefetch_related_objects
+from django.db.models import Case, Count, F, Prefetch, When, prefetch_related_objects
 
 from reports.models import Evidence, Queue, Report, ReportType
-from reports.statuses import ACTIVE_TICKET
+from reports.statuses import ACTIVE_TICKET, Status
 
 from .models import DeliveryAttempt, TrafficEndpoint
 
@@ -42,7 +42,8 @@ def parking_photo(public_id: str) -> Evidence | None:
 
 
 def open_tickets() -> list[Report]:
-    """Open parking tickets in a Traffic Control queue, newest first."""
+    """Open parking tickets in a Traffic Control queue: those escalated and still waiting for a unit
+    first (oldest escalation first), then newest first."""
     return list(
         Report.objects.filter(
             report_type__form=ReportType.Form.PARKING,
@@ -51,12 +52,14 @@ def open_tickets() -> list[Report]:
         )
         .select_related("subtype")
         .annotate(also_seen_by=Count("me_toos"))  # residents who said "me too" instead of filing again
-        .order_by("-created_at", "-id")
+        .annotate(waiting_escalated=Case(When(status=Status.SUBMITTED, then=F("escalated_at"))))
+        .order_by(F("waiting_escalated").asc(nulls_last=True), "-created_at", "-id")
     )
 
 
 def nearest_first(tickets: list[Report], lat: float, lng: float) -> list[Report]:
-    """Sorted by distance from (lat, lng), each with `.distance` in metres; those with no pin last."""
+    """Sorted by distance from (lat, lng), each with `.distance` in metres; those with no pin last, and
+    the escalated ones still waiting for a unit first all the same."""
     for ticket in tickets:
         ticket.distance = (
             None
@@ -64,7 +67,7 @@ def nearest_first(tickets: list[Report], lat: float, lng: float) -> list[Report]
             else metres_between(lat, lng, ticket.latitude, ticket.longitude)
         )
     # sorted() is stable: tickets with no pin stay newest first among themselves.
-    return sorted(tickets, key=lambda t: (t.distance is None, t.distance or 0))
+    return sorted(tickets, key=lambda t: (t.waiting_escalated is None, t.distance is None, t.distance or 0))
 
 
 def open_duplicate_of(report: Report) -> Report | None:

@@ -44,6 +44,7 @@ class ReportEvent(models.Model):
         REMINDER = "reminder", _("Reminder sent")
         HANDED_OFF = "handed_off", _("Handed off to Traffic Control")
         ME_TOO = "me_too", _("Someone else reported the same problem")
+        ESCALATED = "escalated", _("Not dispatched in time: escalated")
 
     report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(

@@ -75,6 +75,8 @@ class ReportSubtype(models.Model):
     name = models.CharField(max_length=100)
     description = models.TextField(blank=True)
     keywords = models.CharField(max_length=200, blank=True)
+    # Parking: a ticket not dispatched this long after filing is escalated (traffic/escalation.py).
+    dispatch_target_minutes = models.PositiveIntegerField(null=True, blank=True)
     order = models.PositiveIntegerField(default=0)
     active = models.BooleanField(default=True)
 
