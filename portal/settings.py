@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from celery.schedules import crontab
 from django.conf.locale import LANG_INFO
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -513,6 +514,10 @@ TRAFFIC_PHOTO_LINK_DAYS = env_int("TRAFFIC_PHOTO_LINK_DAYS", 7, minimum=1)
 # A parking ticket resolved sooner than this after its dispatch is flagged for supervisors, as is one
 # resolved without ever being on scene (docs/traffic-control.md, "Closures that look too fast").
 TRAFFIC_FAST_CLOSURE_MINUTES = env_int("TRAFFIC_FAST_CLOSURE_MINUTES", 5, minimum=1)
+# The hour (0-23, the city's time) of the supervisors' daily digest, on working days (reports/digests.py).
+SUPERVISOR_DIGEST_HOUR = env_int("SUPERVISOR_DIGEST_HOUR", 7)
+if SUPERVISOR_DIGEST_HOUR > 23:
+    raise ImproperlyConfigured(f"SUPERVISOR_DIGEST_HOUR must be 0 to 23, not {SUPERVISOR_DIGEST_HOUR}")
 CELERY_BEAT_SCHEDULE = {
     # A sweep still queued when the next one is due is dropped: a busy worker does not face a pile of them.
     "sweep-outbox": {
@@ -524,6 +529,11 @@ CELERY_BEAT_SCHEDULE = {
     "follow-up-info-requests": {"task": "reports.tasks.follow_up_info_requests", "schedule": 900},
     "heartbeat": {"task": "reports.tasks.heartbeat", "schedule": 30},
     "escalate-overdue-tickets": {"task": "reports.tasks.escalate_overdue_tickets", "schedule": 60},
+    # Working days only (reports/digests.py decides), at this hour of the city's time.
+    "supervisor-digests": {
+        "task": "reports.tasks.queue_supervisor_digests",
+        "schedule": crontab(hour=SUPERVISOR_DIGEST_HOUR, minute=0),
+    },
     "purge-expired-reports": {"task": "reports.tasks.purge_expired_reports", "schedule": 24 * 3600},
 }
 

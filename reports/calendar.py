@@ -51,3 +51,16 @@ def business_days_after(start: date, days: int, holidays: Collection[date]) -> d
 def holidays_after(start: date) -> set[date]:
     # A few dozen rows at most (the seeds hold three years), so all of them beats computing a bound.
     return set(Holiday.objects.filter(date__gt=start).values_list("date", flat=True))
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < 5 and not Holiday.objects.filter(date=day).exists()
+
+
+def previous_working_day(day: date) -> date:
+    """The working day before `day` (holidays read once: a few dozen rows)."""
+    holidays = set(Holiday.objects.filter(date__lt=day).values_list("date", flat=True))
+    before = day - timedelta(days=1)
+    while before.weekday() >= 5 or before in holidays:
+        before -= timedelta(days=1)
+    return before

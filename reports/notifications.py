@@ -190,17 +190,25 @@ def queue_supervisor_emails(report: Report, template: str, *, event: ReportEvent
 
 
 def send_supervisor_email(message: OutboxMessage) -> None:
+    """An escalated ticket (with its report) or the daily digest (report ids in the payload)."""
     user = get_user_model().objects.filter(pk=message.payload["staff"], is_active=True).first()
-    if user is None or not user.email or message.report is None:
-        raise outbox.GiveUp("the supervisor or the report is gone")
-    report = message.report
+    if user is None or not user.email:
+        raise outbox.GiveUp("the supervisor's account is gone, inactive or without an address")
+    template = message.payload["template"]
     context = {
-        "report": report,
-        "report_url": settings.SITE_URL + reverse("staff-report-detail", args=[report.tracking_number]),
+        "site_url": settings.SITE_URL,
         "board_url": settings.SITE_URL + reverse("traffic-board"),
         "CITY_NAME": settings.CITY_NAME,
     }
-    template = message.payload["template"]
+    if template == DIGEST_TEMPLATE:
+        context.update(digest_context(message.payload))
+    else:
+        if message.report is None:
+            raise outbox.GiveUp("the report was purged")
+        context["report"] = message.report
+        context["report_url"] = settings.SITE_URL + reverse(
+            "staff-report-detail", args=[message.report.tracking_number]
+        )
     with translation.override(settings.LANGUAGE_CODE):  # staff work in the site's language
         subject = render_to_string(f"emails/{template}-subject.txt", context)
         text = render_to_string(f"emails/{template}-body.txt", context)
@@ -208,6 +216,29 @@ def send_supervisor_email(message: OutboxMessage) -> None:
         " ".join(subject.split()), text, to=[user.email], headers={"Message-ID": message_id(message)}
     )
     deliver(email)
+
+
+DIGEST_TEMPLATE = "sla-digest"
+
+
+def digest_context(payload: dict) -> dict:
+    """The digest's reports, read again by id (one that was purged since is left out), in its order."""
+    wanted = [*payload["past"], *payload["near"], *payload["flagged"]]
+    found = Report.objects.select_related("queue", "subtype").in_bulk(wanted)
+
+    def reports(ids: list[int]) -> list[Report]:
+        return [found[pk] for pk in ids if pk in found]
+
+    return {
+        "day": payload["day"],
+        "past": reports(payload["past"]),
+        "past_count": payload["past_count"],
+        "near": reports(payload["near"]),
+        "near_count": payload["near_count"],
+        "flagged": reports(payload["flagged"]),
+        "flagged_count": payload["flagged_count"],
+        "figures_url": settings.SITE_URL + reverse("staff-flagged-closures"),
+    }
 
 
 # --- "Save and come back later" ------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.db import InterfaceError, OperationalError
 from open311 import callbacks
 from traffic import escalation, handoff
 
-from . import drafts, evidence_jobs, health, notifications, outbox, retention, texts, workflow
+from . import digests, drafts, evidence_jobs, health, notifications, outbox, retention, texts, workflow
 from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,11 @@ def follow_up_info_requests() -> int:
 @shared_task
 def escalate_overdue_tickets() -> int:
     return escalation.escalate_overdue()
+
+
+@shared_task
+def queue_supervisor_digests() -> int:
+    return digests.queue_digests()
 
 
 @shared_task
