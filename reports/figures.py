@@ -323,6 +323,24 @@ def closures_by_unit(period: Period) -> list[UnitClosures]:
 
 
 @dataclass(frozen=True)
+class OutcomeCount:
+    label: str
+    count: int
+    enforced: bool
+
+
+def parking_outcomes(period: Period) -> list[OutcomeCount]:
+    """Parking reports resolved in the period, by closing code, in the catalog's order (codes with none
+    left out)."""
+    counts = dict(parking_closures(period).values_list("outcome").annotate(n=Count("id")))
+    return [
+        OutcomeCount(disposition.label, counts[disposition.code], disposition.enforced)
+        for disposition in Disposition.objects.all()
+        if counts.get(disposition.code)
+    ]
+
+
+@dataclass(frozen=True)
 class FlaggedClosure:
     report: Report
     dispatched_at: datetime | None

@@ -7,6 +7,7 @@ from .views import (
     filing_steps,
     health,
     intake,
+    public_figures,
     resident,
     staff,
     staff_queue,
@@ -19,6 +20,7 @@ from .views import (
 urlpatterns = [
     path("", include(resident.urlpatterns)),
     path("", include(health.urlpatterns)),
+    path("", include(public_figures.urlpatterns)),
     path("report/", include(filing_steps.urlpatterns)),
     path("report/", include(filing_phone.urlpatterns)),
     path("report/", include(filing_review.urlpatterns)),

@@ -42,6 +42,7 @@ PUBLIC = {
     "report-status-filed-pdf": "the status link is the key",
     "report-status-evidence": "the status link is the key",
     "healthz": "the load balancer's check",
+    "public-figures": "aggregates for the public, nothing about any one report",
     "staff-login": "the sign-in steps",
     "staff-logout": "the sign-in steps",
     "staff-2fa-verify": "the sign-in steps (past the password only)",

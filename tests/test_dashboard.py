@@ -265,7 +265,7 @@ def test_it_draws_well_formed_svg_without_inline_styles(client, supervisor):
         assert all(element is not None and element.text for element in titles)
         assert root.get("aria-labelledby") == f"{titles[0].get('id')} {titles[1].get('id')}"
     assert "style=" not in page
-    assert "css/staff." in page
+    assert "css/figures." in page
 
 
 def test_it_escapes_every_label_in_a_chart():

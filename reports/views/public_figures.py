@@ -1,0 +1,55 @@
+"""/figures/: what the program diverted, for the council and the public, in every language, with no
+sign-in. Aggregates only (reports/figures.py); nothing about any one report or person."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.shortcuts import render
+from django.urls import path
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from reports import figure_charts, figures, funnel
+
+PERIOD_DAYS = 90
+CACHE_SECONDS = 300
+
+
+@require_GET
+def public_figures(request):
+    # Anyone may ask, as often as they like: the counting is done once every few minutes per language.
+    context = cache.get_or_set(f"public-figures:{get_language()}", figures_context, timeout=CACHE_SECONDS)
+    return render(request, "reports/resident/figures.html", context)
+
+
+def figures_context() -> dict:
+    period = figures.period_ending(PERIOD_DAYS)
+    weekly = figures.weekly_reports(now=period.end)
+    weekly_sections = [
+        figure_charts.weekly_section(
+            "by-type", _("Reports filed each week, by type"), weekly, weekly.by_type
+        ),
+        figure_charts.weekly_section(
+            "by-channel", _("Reports filed each week, by how they came in"), weekly, weekly.by_channel
+        ),
+    ]
+    outcomes = figures.parking_outcomes(period)
+    journeys = funnel.funnel_figures(period)
+    return {
+        "period": period,
+        "totals": figures.period_totals(period),
+        "medians": figures.median_times(period),
+        "outcomes": outcomes,
+        "outcomes_total": sum(row.count for row in outcomes),
+        "enforced_total": sum(row.count for row in outcomes if row.enforced),
+        # Safe to mark: charts.py escapes every label and attribute value it puts in the SVG.
+        "outcomes_svg": mark_safe(figure_charts.outcomes_chart(outcomes)) if outcomes else "",
+        "funnel": journeys.overall,
+        "weekly": weekly,
+        "weekly_sections": weekly_sections,
+    }
+
+
+urlpatterns = [path("figures/", public_figures, name="public-figures")]
