@@ -55,8 +55,10 @@ class Target:
         return [f"{self.module}.{name}*" for name in self.functions] or [f"{self.module}.*"]
 
     def covers(self, mutant: str) -> bool:
+        # A name ending in ǁ is a class: every method of it counts.
         name = mutant.removeprefix(f"{self.module}.")
-        return not self.functions or any(name.startswith(f"{f}__mutmut_") for f in self.functions)
+        prefixes = [f if f.endswith("ǁ") else f"{f}__mutmut_" for f in self.functions]
+        return not self.functions or any(name.startswith(prefix) for prefix in prefixes)
 
 
 TARGETS = [
