@@ -322,6 +322,11 @@ def closures_by_unit(period: Period) -> list[UnitClosures]:
     ]
 
 
+def reopened_count(period: Period) -> int:
+    """Parking tickets the resident said were still there after they were resolved, in the period."""
+    return Report.objects.filter(in_period("reopened_at", period)).count()
+
+
 @dataclass(frozen=True)
 class OutcomeCount:
     label: str
@@ -386,6 +391,7 @@ class Dashboard:
     medians: MedianFigures
     weekly: WeeklyFigures
     closures: list[UnitClosures]
+    reopened: int  # "still there"
 
     @property
     def open_total(self) -> int:
@@ -401,4 +407,5 @@ def dashboard(period: Period) -> Dashboard:
         medians=median_times(period),
         weekly=weekly_reports(now=period.end),
         closures=closures_by_unit(period),
+        reopened=reopened_count(period),
     )

@@ -37,3 +37,12 @@ def move_report(report: Report, *, by: AbstractBaseUser, queue: Queue, note: str
         if to_traffic:
             handoff.hand_off_parking_report(report, occasion=f"moved-{event.pk}")
     return event
+
+
+def still_there(report: Report) -> ReportEvent:
+    """The resident says the vehicle is still there: reopened once, and Traffic Control has it again
+    (on the board, and through each endpoint as a `parking_report.reopened` delivery)."""
+    with transaction.atomic():
+        event = workflow.reopen_still_there(report)
+        handoff.hand_off_parking_report(report, occasion="reopened")
+    return event

@@ -9,7 +9,7 @@ views turn into a message.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -407,6 +407,50 @@ def closure_flags(report: Report) -> tuple[bool, bool]:
     fast = timedelta(minutes=settings.TRAFFIC_FAST_CLOSURE_MINUTES)
     too_fast = last_dispatch is not None and timezone.now() - last_dispatch < fast
     return too_fast, not on_scene
+
+
+STILL_THERE_HOURS = 24  # how long after a parking ticket is resolved the resident may say it is not
+
+
+def can_say_still_there(report: Report, *, now: datetime | None = None) -> bool:
+    """A parking ticket resolved less than STILL_THERE_HOURS ago, and never reopened before."""
+    now = now or timezone.now()
+    return (
+        report.is_parking
+        and report.status == S.RESOLVED
+        and report.reopened_at is None
+        and report.closed_at is not None
+        and now - report.closed_at < timedelta(hours=STILL_THERE_HOURS)
+    )
+
+
+@transaction.atomic
+def reopen_still_there(report: Report) -> ReportEvent:
+    """The resident says the vehicle is still there: the ticket is Traffic Control's work again, once.
+
+    The one move outside ALLOWED_MOVES (a resolved report is closed in the table, and stays closed for
+    every other way in); routing.still_there hands the ticket off again in the same transaction."""
+    lock(report)
+    report.refresh_from_db(fields=["reopened_at", "closed_at"])
+    if not can_say_still_there(report):
+        raise NotAllowed(_("This report can no longer be reopened."))
+    outcome = report.outcome
+    report.status, report.reopened_at, report.closed_at = S.SUBMITTED, timezone.now(), None
+    report.outcome, report.enforcement_unit = "", ""
+    report.save(
+        update_fields=["status", "reopened_at", "closed_at", "outcome", "enforcement_unit", "updated_at"]
+    )
+    event = record_event(
+        report,
+        ReportEvent.Kind.STILL_THERE,
+        by=None,
+        is_public=True,
+        data={"outcome": outcome},
+        from_status=S.RESOLVED,
+        to_status=S.SUBMITTED,
+    )
+    status_changed.send(sender=Report, report=report, event=event)
+    return event
 
 
 def link_parking_duplicate(report: Report, original: Report) -> ReportEvent:

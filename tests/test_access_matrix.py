@@ -38,6 +38,7 @@ PUBLIC = {
     "report-resume": "the resume link is the key",
     "report-status": "the status link is the key",
     "report-status-reply": "the status link is the key",
+    "report-status-still-there": "the status link is the key",
     "report-status-pdf": "the status link is the key",
     "report-status-filed-pdf": "the status link is the key",
     "report-status-evidence": "the status link is the key",

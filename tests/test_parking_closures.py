@@ -1,10 +1,12 @@
 """Parking closures with proof (issue 15): every closure carries one of the city's closing codes, and a
 closure that looks too fast (resolved within TRAFFIC_FAST_CLOSURE_MINUTES of the dispatch, or never on
 scene) is flagged for supervisors, on a list of its own and on the figures page by unit. A ticket not
-dispatched within its subtype's target is escalated once: top of the board, supervisors emailed."""
+dispatched within its subtype's target is escalated once: top of the board, supervisors emailed. For a
+day after a closure, the resident can say the vehicle is still there: the ticket reopens, once."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -13,11 +15,13 @@ from django.test import Client
 from django.utils import timezone
 
 from reports import outbox, tasks, workflow
-from reports.models import OutboxMessage, Report, ReportEvent
+from reports.models import OutboxMessage, Report, ReportEvent, StatusLink
 from traffic import escalation
+from traffic.models import TrafficEndpoint
 
 from .conftest import make_staff, sign_in
-from .factories import file_parking
+from .factories import file_parking, make_report
+from .test_handoff import NEW_SECRET, LoopbackReceiver
 
 pytestmark = pytest.mark.django_db
 
@@ -207,3 +211,82 @@ def test_an_escalated_ticket_takes_its_usual_place_once_dispatched(
         html = board.content.decode()
         assert html.index(newer.tracking_number) < html.index(waiting.tracking_number)
         assert "Escalated: not dispatched in time" not in html
+
+
+# --- "Still there": the resident reopens a resolved ticket, once, within a day ---------------------------
+
+
+def resolved_ticket(traffic_agent, plate: str) -> tuple[Report, str]:
+    report = ticket(plate)
+    workflow.dispatch(report, by=traffic_agent, unit="PE-14")
+    workflow.resolve(report, by=traffic_agent, outcome="gone_on_arrival")
+    report.refresh_from_db()
+    return report, StatusLink.issue(report)
+
+
+def test_still_there_reopens_the_ticket_once_and_it_is_on_the_board_again(catalog, traffic_agent, supervisor):
+    report, token = resolved_ticket(traffic_agent, "STILL01")
+    resident = Client()
+    page = resident.get(f"/status/{token}/").content.decode()
+    assert "Is the vehicle still there?" in page
+    assert "The vehicle was gone when enforcement arrived" in page  # what the closure said
+
+    answered = resident.post(f"/status/{token}/still-there/", follow=True).content.decode()
+    assert "Traffic Control has the report again" in answered
+    assert "Is the vehicle still there?" not in answered
+    assert "The resident says the vehicle is still there" in answered  # in the history
+    report.refresh_from_db()
+    assert (report.status, report.outcome, report.closed_at) == ("submitted", "", None)
+    assert report.reopened_at is not None
+    assert report.tracking_number in signed_in(traffic_agent).get("/traffic/").content.decode()
+
+    workflow.resolve(report, by=traffic_agent, outcome="citation_issued")
+    again = resident.post(f"/status/{token}/still-there/", follow=True).content.decode()
+    assert "This report can no longer be reopened." in again
+    report.refresh_from_db()
+    assert report.status == "resolved"
+    assert report.events.filter(kind=ReportEvent.Kind.STILL_THERE).count() == 1
+    assert (
+        'id="figure-still-there">1 ticket was reopened' in signed_in(supervisor).get(FIGURES).content.decode()
+    )
+    assert "1 time, a resident said the vehicle was still there" in Client().get("/figures/").content.decode()
+
+
+def test_still_there_is_refused_a_day_after_the_closure(catalog, traffic_agent):
+    report, token = resolved_ticket(traffic_agent, "STILL02")
+    Report.objects.filter(pk=report.pk).update(closed_at=timezone.now() - timedelta(hours=25))
+
+    assert "Is the vehicle still there?" not in Client().get(f"/status/{token}/").content.decode()
+    Client().post(f"/status/{token}/still-there/")
+    report.refresh_from_db()
+    assert report.status == "resolved" and report.reopened_at is None
+
+
+def test_still_there_is_only_for_parking(catalog, report_taker):
+    theft = make_report("theft-bicycle")
+    token = StatusLink.issue(theft)
+    Client().post(f"/status/{token}/still-there/")
+    theft.refresh_from_db()
+    assert theft.status == "submitted" and theft.reopened_at is None
+    assert not theft.events.filter(kind=ReportEvent.Kind.STILL_THERE).exists()
+
+
+def test_the_reopened_ticket_reaches_the_receiver_as_reopened(catalog, traffic_agent, settings):
+    settings.TRAFFIC_HANDOFF = "webhook"
+    settings.TRAFFIC_ALLOW_PRIVATE_URLS = True
+    with LoopbackReceiver(NEW_SECRET) as receiver:
+        TrafficEndpoint.objects.create(name="CAD", url=receiver.url, secrets=NEW_SECRET)
+        report, token = resolved_ticket(traffic_agent, "STILL03")
+        Client().post(f"/status/{token}/still-there/")
+        deliveries = OutboxMessage.objects.filter(kind=OutboxMessage.Kind.TRAFFIC_HANDOFF, report=report)
+        for message in deliveries.order_by("pk"):
+            assert outbox.claim_and_run(message.pk, tasks.HANDLERS) == "done"
+
+    kinds = [
+        (json.loads(seen.body)["type"], json.loads(seen.body)["data"]["ticket_id"])
+        for seen in receiver.requests
+    ]
+    assert kinds == [
+        ("parking_report.created", report.tracking_number),
+        ("parking_report.reopened", report.tracking_number),
+    ]

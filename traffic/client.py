@@ -70,10 +70,11 @@ class DeliveryResult:
         raise outbox.GiveUp(failure)
 
 
-def handoff_payload(report: Report) -> dict:
-    """What Traffic Control needs to send enforcement, and nothing more: no name, email or phone."""
+def handoff_payload(report: Report, *, reopened: bool = False) -> dict:
+    """What Traffic Control needs to send enforcement, and nothing more: no name, email or phone.
+    `reopened`: the resident said the vehicle was still there after the ticket was resolved."""
     return {
-        "type": "parking_report.created",
+        "type": "parking_report.reopened" if reopened else "parking_report.created",
         "schema_version": SCHEMA_VERSION,
         "data": {
             "ticket_id": report.tracking_number,

@@ -35,7 +35,7 @@ def hand_off_parking_report(report: Report, *, occasion: str) -> None:
                 OutboxMessage.Kind.TRAFFIC_HANDOFF,
                 report=report,
                 dedupe_key=f"handoff:{report.pk}:{occasion}:{endpoint.pk}",
-                payload={"endpoint": endpoint.pk},
+                payload={"endpoint": endpoint.pk, "occasion": occasion},
             )
     else:
         workflow.record_event(
@@ -58,7 +58,8 @@ def deliver(message: OutboxMessage) -> None:
     report, webhook_id = message.report, webhook_id_for(message)
     # The photo links must lead to copies: a hand-off that overtook their job makes them itself.
     evidence_jobs.make_pending_copies(report)
-    body = client.encode(client.handoff_payload(report))
+    reopened = message.payload.get("occasion") == "reopened"
+    body = client.encode(client.handoff_payload(report, reopened=reopened))
     started_at = timezone.now()
     result = client.post(endpoint.url, webhook_id, body, endpoint.secret_list())
     DeliveryAttempt.objects.create(

@@ -45,6 +45,7 @@ class ReportEvent(models.Model):
         HANDED_OFF = "handed_off", _("Handed off to Traffic Control")
         ME_TOO = "me_too", _("Someone else reported the same problem")
         ESCALATED = "escalated", _("Not dispatched in time: escalated")
+        STILL_THERE = "still_there", _("The resident says the vehicle is still there")
 
     report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(

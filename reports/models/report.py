@@ -102,6 +102,8 @@ class Report(models.Model):
     closed_unseen = models.BooleanField(default=False)
     # Not dispatched within its subtype's dispatch target: top of the board, supervisors told once.
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # The resident said the vehicle was still there after it was resolved: reopened, once.
+    reopened_at = models.DateTimeField(null=True, blank=True)
     sla_due_at = models.DateTimeField()
     # For the queue's "updated" mark: the resident added something since staff last looked.
     resident_updated_at = models.DateTimeField(null=True, blank=True)

@@ -44,6 +44,7 @@ def figures_context() -> dict:
         "outcomes": outcomes,
         "outcomes_total": sum(row.count for row in outcomes),
         "enforced_total": sum(row.count for row in outcomes if row.enforced),
+        "reopened": figures.reopened_count(period),
         # Safe to mark: charts.py escapes every label and attribute value it puts in the SVG.
         "outcomes_svg": mark_safe(figure_charts.outcomes_chart(outcomes)) if outcomes else "",
         "funnel": journeys.overall,

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from reports import evidence as evidence_files
-from reports import forms, queries, staff_messages, submission
+from reports import forms, queries, routing, staff_messages, submission, workflow
 from reports.models import StatusLink
 from reports.pdf import approved_report_pdf, filed_report_pdf
 from reports.statuses import Status
@@ -46,8 +46,14 @@ def in_report_language(request, report) -> None:
 
 def status_page(request, report, token, reply_form=None):
     explanations, language = queries.reason_explanations(), translation.get_language()
+    outcomes = queries.outcome_labels()
     events = [
-        (event, explanations.get(event.data.get("reason")), staff_messages.for_resident(event, language))
+        (
+            event,
+            explanations.get(event.data.get("reason")),
+            staff_messages.for_resident(event, language),
+            outcomes.get(event.data.get("outcome")) if event.to_status == Status.RESOLVED else None,
+        )
         for event in queries.public_timeline(report)
     ]
     waiting = report.status == Status.NEEDS_INFO
@@ -62,6 +68,8 @@ def status_page(request, report, token, reply_form=None):
             "evidence": report.evidence.all(),
             "reply_form": (reply_form or forms.ReplyForm()) if waiting else None,
             "question": staff_messages.for_resident(question, language) if question else None,
+            "still_there": workflow.can_say_still_there(report),
+            "still_there_hours": workflow.STILL_THERE_HOURS,
         },
     )
 
@@ -91,6 +99,19 @@ def status_reply(request, token):
             )
             return redirect("report-status", token)
     return status_page(request, report, token, reply_form=form)
+
+
+@require_POST
+@reply_limit
+def status_still_there(request, token):
+    report = report_for_token(request, token)
+    try:
+        routing.still_there(report)
+    except workflow.NotAllowed as refused:
+        messages.info(request, str(refused))
+    else:
+        messages.success(request, _("Thank you. Traffic Control has the report again."))
+    return redirect("report-status", token)
 
 
 @require_GET
@@ -143,6 +164,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("status/<str:token>/", status, name="report-status"),
     path("status/<str:token>/reply/", status_reply, name="report-status-reply"),
+    path("status/<str:token>/still-there/", status_still_there, name="report-status-still-there"),
     path("status/<str:token>/report.pdf", status_pdf, name="report-status-pdf"),
     path(
         "status/<str:token>/evidence/<uuid:public_id>/<slug:variant>/",
