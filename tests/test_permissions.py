@@ -101,6 +101,7 @@ def cases(theft: Report, parking: Report) -> list[tuple[str, str, str, set[str]]
         ("intake-stop", "get", reverse("intake-stop", args=["emergency"]), INTAKE),
         ("staff-dashboard", "get", reverse("staff-dashboard"), SUPERVISORS),
         ("staff-dashboard-csv", "get", reverse("staff-dashboard-csv"), SUPERVISORS),
+        ("staff-flagged-closures", "get", reverse("staff-flagged-closures"), SUPERVISORS),
         ("traffic-board", "get", reverse("traffic-board"), TRAFFIC_QUEUE),
         (
             "traffic-ticket-action",
