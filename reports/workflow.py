@@ -399,6 +399,8 @@ def closure_flags(report: Report) -> tuple[bool, bool]:
     """(too fast, unseen) for a ticket being resolved now: resolved within TRAFFIC_FAST_CLOSURE_MINUTES
     of its last dispatch, and never on scene. A ticket resolved without a dispatch is unseen only."""
     moves = report.events.filter(kind=ReportEvent.Kind.STATUS_CHANGED)
+    if report.reopened_at:  # "still there": only what happened since counts for this closure
+        moves = moves.filter(created_at__gte=report.reopened_at)
     dispatched = (
         moves.filter(to_status=S.DISPATCHED).order_by("-created_at").values_list("created_at", flat=True)
     )

@@ -219,6 +219,7 @@ def test_an_escalated_ticket_takes_its_usual_place_once_dispatched(
 def resolved_ticket(traffic_agent, plate: str) -> tuple[Report, str]:
     report = ticket(plate)
     workflow.dispatch(report, by=traffic_agent, unit="PE-14")
+    workflow.arrive(report, by=traffic_agent)
     workflow.resolve(report, by=traffic_agent, outcome="gone_on_arrival")
     report.refresh_from_db()
     return report, StatusLink.issue(report)
@@ -241,6 +242,8 @@ def test_still_there_reopens_the_ticket_once_and_it_is_on_the_board_again(catalo
     assert report.tracking_number in signed_in(traffic_agent).get("/traffic/").content.decode()
 
     workflow.resolve(report, by=traffic_agent, outcome="citation_issued")
+    report.refresh_from_db()
+    assert report.closed_unseen  # the first visit on scene does not count for the second closure
     again = resident.post(f"/status/{token}/still-there/", follow=True).content.decode()
     assert "This report can no longer be reopened." in again
     report.refresh_from_db()
