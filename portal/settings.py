@@ -282,6 +282,8 @@ USE_TZ = True
 
 # --- The city: what residents are told, in one place ---------------------------------------
 CITY_NAME = env_str("CITY_NAME", "Minneapolis")
+# The licence the open data at /figures/open-data/ is published under (docs/open-data.md).
+OPEN_DATA_LICENCE = env_str("OPEN_DATA_LICENCE", "ODC-PDDL-1.0")
 PHONE_EMERGENCY = env_str("PHONE_EMERGENCY", "911")
 PHONE_POLICE_NON_EMERGENCY = env_str("PHONE_POLICE_NON_EMERGENCY", "612-673-5335")
 PHONE_311 = env_str("PHONE_311", "311")

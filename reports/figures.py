@@ -249,11 +249,8 @@ def week_starts(weeks: int, *, now: datetime | None = None) -> list[date]:
     return [this_monday - timedelta(weeks=back) for back in range(weeks - 1, -1, -1)]
 
 
-def weekly_reports(*, weeks: int = DEFAULT_WEEKS, now: datetime | None = None) -> WeeklyFigures:
-    """Reports filed per week for the last `weeks` weeks (this one included), by channel and by type.
-
-    Weeks run Monday to Sunday in the city's time zone; a week with no reports shows zeros.
-    """
+def weekly_grouped(weeks: int, now: datetime | None) -> tuple[list[date], dict[tuple[date, int, str], int]]:
+    """The last `weeks` Mondays (city time), and reports filed per (week, report type id, channel)."""
     city = ZoneInfo(settings.TIME_ZONE)
     mondays = week_starts(weeks, now=now)
     start = datetime.combine(mondays[0], time.min, tzinfo=city)
@@ -261,22 +258,42 @@ def weekly_reports(*, weeks: int = DEFAULT_WEEKS, now: datetime | None = None) -
     grouped = (
         Report.objects.filter(created_at__gte=start, created_at__lt=end)
         .annotate(week=TruncWeek("created_at", tzinfo=city))
-        .values_list("week", "channel", "report_type_id")
+        .values_list("week", "report_type_id", "channel")
         .annotate(n=Count("id"))
         .order_by()
     )
+    counts: dict[tuple[date, int, str], int] = defaultdict(int)
+    for week, type_id, channel, n in grouped:
+        counts[(timezone.localtime(week, city).date(), type_id, channel)] += n
+    return mondays, counts
+
+
+def weekly_reports(*, weeks: int = DEFAULT_WEEKS, now: datetime | None = None) -> WeeklyFigures:
+    """Reports filed per week for the last `weeks` weeks (this one included), by channel and by type.
+
+    Weeks run Monday to Sunday in the city's time zone; a week with no reports shows zeros.
+    """
+    mondays, counts = weekly_grouped(weeks, now)
     index = {monday: i for i, monday in enumerate(mondays)}
     by_channel: dict[str, list[int]] = defaultdict(lambda: [0] * weeks)
     by_type: dict[int, list[int]] = defaultdict(lambda: [0] * weeks)
-    for week, channel, type_id, n in grouped:
-        i = index[timezone.localtime(week, city).date()]
-        by_channel[channel][i] += n
-        by_type[type_id][i] += n
+    for (week, type_id, channel), n in counts.items():
+        by_channel[channel][index[week]] += n
+        by_type[type_id][index[week]] += n
     return WeeklyFigures(
         weeks=mondays,
         by_channel=[Series(code, str(label), by_channel[code]) for code, label in Channel.choices],
         by_type=[Series(t.code, t.name, by_type[t.pk]) for t in ReportType.objects.all()],
     )
+
+
+def weekly_by_type_and_channel(
+    *, weeks: int, now: datetime | None = None
+) -> dict[tuple[date, str, str], int]:
+    """As weekly_reports counts them, keyed by (week, report type code, channel): weeks with none left out."""
+    _mondays, counts = weekly_grouped(weeks, now)
+    codes = dict(ReportType.objects.values_list("pk", "code"))
+    return {(week, codes[type_id], channel): n for (week, type_id, channel), n in counts.items()}
 
 
 # --- Parking closures, by the unit that closed them ------------------------------------------------

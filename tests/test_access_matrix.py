@@ -44,6 +44,8 @@ PUBLIC = {
     "report-status-evidence": "the status link is the key",
     "healthz": "the load balancer's check",
     "public-figures": "aggregates for the public, nothing about any one report",
+    "open-data": "the open data's description",
+    "open-data-file": "open data: only the fields reports/open_data.py allows",
     "staff-login": "the sign-in steps",
     "staff-logout": "the sign-in steps",
     "staff-2fa-verify": "the sign-in steps (past the password only)",

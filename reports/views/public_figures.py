@@ -3,7 +3,11 @@ sign-in. Aggregates only (reports/figures.py); nothing about any one report or p
 
 from __future__ import annotations
 
+import csv
+
+from django.conf import settings
 from django.core.cache import cache
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils.safestring import mark_safe
@@ -11,7 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from reports import figure_charts, figures, funnel
+from reports import figure_charts, figures, funnel, open_data
 
 PERIOD_DAYS = 90
 CACHE_SECONDS = 300
@@ -53,4 +57,49 @@ def figures_context() -> dict:
     }
 
 
-urlpatterns = [path("figures/", public_figures, name="public-figures")]
+# --- Open data (docs/open-data.md) ---------------------------------------------------------------------
+
+OPEN_DATA = {
+    "parking-reports": (open_data.RECORD_FIELDS, open_data.public_records),
+    "weekly-reports": (open_data.WEEKLY_FIELDS, open_data.weekly_counts),
+}
+
+
+@require_GET
+def open_data_page(request):
+    return render(
+        request,
+        "reports/resident/open_data.html",
+        {
+            "record_fields": open_data.RECORD_FIELDS,
+            "weekly_fields": open_data.WEEKLY_FIELDS,
+            "record_days": open_data.RECORD_DAYS,
+            "weeks": open_data.WEEKS,
+            "licence": settings.OPEN_DATA_LICENCE,
+        },
+    )
+
+
+@require_GET
+def open_data_file(request, name: str, extension: str):
+    if name not in OPEN_DATA or extension not in ("csv", "json"):
+        raise Http404
+    fields, build = OPEN_DATA[name]
+    rows = cache.get_or_set(f"open-data:{name}", build, timeout=CACHE_SECONDS)
+    if extension == "json":
+        response = JsonResponse({**open_data.about(), "fields": list(fields), "records": rows})
+    else:
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        writer = csv.DictWriter(response, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    response["Content-Disposition"] = f'inline; filename="{name}.{extension}"'
+    response["Access-Control-Allow-Origin"] = "*"  # open data: any page may load it
+    return response
+
+
+urlpatterns = [
+    path("figures/", public_figures, name="public-figures"),
+    path("figures/open-data/", open_data_page, name="open-data"),
+    path("figures/open-data/<slug:name>.<str:extension>", open_data_file, name="open-data-file"),
+]
