@@ -293,3 +293,14 @@ def test_the_reopened_ticket_reaches_the_receiver_as_reopened(catalog, traffic_a
         ("parking_report.created", report.tracking_number),
         ("parking_report.reopened", report.tracking_number),
     ]
+
+
+def test_a_reopened_ticket_waits_for_its_dispatch_from_the_moment_it_was_reopened(
+    catalog, traffic_agent, supervisor, monkeypatch
+):
+    report, token = resolved_ticket(traffic_agent, "STILL04")
+    Report.objects.filter(pk=report.pk).update(created_at=timezone.now() - timedelta(hours=3))
+    Client().post(f"/status/{token}/still-there/")
+    assert escalation.escalate_overdue() == 0  # filed three hours ago, but reopened just now
+    later(monkeypatch, 31)
+    assert escalation.escalate_overdue() == 1

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from reports import notifications, workflow
@@ -30,14 +31,19 @@ def overdue_tickets(limit: int = 200) -> list[int]:
     )
     past_target = Q(pk__in=[])  # no subtype with a target: nothing is overdue
     for subtype_id, minutes in targets:
-        past_target |= Q(subtype_id=subtype_id, created_at__lte=now - timedelta(minutes=minutes))
-    due = Report.objects.filter(
-        past_target,
-        report_type__form=ReportType.Form.PARKING,
-        queue__kind=Queue.Kind.TRAFFIC_CONTROL,
-        status=Status.SUBMITTED,
-        escalated_at__isnull=True,
-    ).order_by("created_at", "id")
+        past_target |= Q(subtype_id=subtype_id, waiting_since__lte=now - timedelta(minutes=minutes))
+    # A ticket reopened because the vehicle was still there waits from the moment it was reopened.
+    due = (
+        Report.objects.annotate(waiting_since=Coalesce("reopened_at", "created_at"))
+        .filter(
+            past_target,
+            report_type__form=ReportType.Form.PARKING,
+            queue__kind=Queue.Kind.TRAFFIC_CONTROL,
+            status=Status.SUBMITTED,
+            escalated_at__isnull=True,
+        )
+        .order_by("created_at", "id")
+    )
     return list(due.values_list("id", flat=True)[:limit])
 
 
