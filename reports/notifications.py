@@ -1,5 +1,5 @@
-"""Messages to residents (and, for escalated tickets, to supervisors): queued through the outbox, built
-and sent by a worker.
+"""Messages to residents, and to supervisors (an escalated ticket, the daily digest): queued through the
+outbox, built and sent by a worker.
 
 Each email is a template triplet (emails/<name>-subject.txt, -body.txt, -body.html), rendered in the
 language the resident used, with a freshly minted status link.
@@ -177,6 +177,8 @@ def deliver(email: EmailMultiAlternatives) -> None:
 
 # --- Supervisors -----------------------------------------------------------------------------------------
 
+DIGEST_TEMPLATE = "sla-digest"  # reports/digests.py queues it
+
 
 def queue_supervisor_emails(report: Report, template: str, *, event: ReportEvent) -> None:
     """One email to each active supervisor with an address, once per event."""
@@ -216,9 +218,6 @@ def send_supervisor_email(message: OutboxMessage) -> None:
         " ".join(subject.split()), text, to=[user.email], headers={"Message-ID": message_id(message)}
     )
     deliver(email)
-
-
-DIGEST_TEMPLATE = "sla-digest"
 
 
 def digest_context(payload: dict) -> dict:
