@@ -89,13 +89,19 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 def local_secret_key(path: Path) -> str:
     # The embedded default keeps a key of its own so `make run` needs no setup; web, worker and
-    # beat all read the same file. A deployment sets SECRET_KEY instead.
+    # beat all read the same file. A deployment sets SECRET_KEY instead. The key is written whole to a
+    # file of this process's own, then linked into place: processes starting together never read a
+    # file another one has created but not yet written (an empty key), and all keep the first one linked.
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with path.open("x") as handle:
-            handle.write(secrets.token_urlsafe(50))
-    except FileExistsError:
-        pass
+    if not path.exists():
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        draft.write_text(secrets.token_urlsafe(50))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink(missing_ok=True)
     return path.read_text().strip()
 
 
