@@ -526,6 +526,9 @@ TRAFFIC_FAST_CLOSURE_MINUTES = env_int("TRAFFIC_FAST_CLOSURE_MINUTES", 5, minimu
 SUPERVISOR_DIGEST_HOUR = env_int("SUPERVISOR_DIGEST_HOUR", 7)
 if SUPERVISOR_DIGEST_HOUR > 23:
     raise ImproperlyConfigured(f"SUPERVISOR_DIGEST_HOUR must be 0 to 23, not {SUPERVISOR_DIGEST_HOUR}")
+# Days after a report closes before its resident is asked whether it was easy to report and whether they
+# are satisfied (reports/follow_ups.py); once per report, by email or text.
+FOLLOW_UP_DAYS = env_int("FOLLOW_UP_DAYS", 3, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     # A sweep still queued when the next one is due is dropped: a busy worker does not face a pile of them.
     "sweep-outbox": {
@@ -536,6 +539,7 @@ CELERY_BEAT_SCHEDULE = {
     "purge-abandoned-drafts": {"task": "reports.tasks.purge_abandoned_drafts", "schedule": 3600},
     "follow-up-info-requests": {"task": "reports.tasks.follow_up_info_requests", "schedule": 900},
     "heartbeat": {"task": "reports.tasks.heartbeat", "schedule": 30},
+    "ask-follow-up-questions": {"task": "reports.tasks.ask_follow_up_questions", "schedule": 3600},
     "escalate-overdue-tickets": {"task": "reports.tasks.escalate_overdue_tickets", "schedule": 60},
     # Working days only (reports/digests.py decides), at this hour of the city's time.
     "supervisor-digests": {

@@ -9,7 +9,7 @@ from django.utils import formats
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from . import charts, figures, funnel
+from . import charts, figures, follow_ups, funnel
 
 
 def week_label(monday: date) -> str:
@@ -63,6 +63,24 @@ def outcomes_chart(outcomes: list[figures.OutcomeCount]) -> str:
         description=_("Parking reports resolved in this period, by what Traffic Control found."),
         categories=[row.label for row in outcomes],
         series=[charts.ChartSeries(_("Reports"), [row.count for row in outcomes], charts.BLUE)],
+    )
+
+
+def follow_up_chart(answers: follow_ups.Answers) -> str:
+    total = answers.total
+    return charts.horizontal_bar_chart(
+        chart_id="chart-follow-up",
+        title=_("What residents said afterwards"),
+        description=_("Answers to the two questions residents are asked after their report closes."),
+        categories=[_("Easy to report"), _("Satisfied with what happened")],
+        series=[
+            charts.ChartSeries(_("Yes"), [total.easy_yes, total.satisfied_yes], charts.BLUE),
+            charts.ChartSeries(
+                _("No"),
+                [total.easy_answers - total.easy_yes, total.satisfied_answers - total.satisfied_yes],
+                charts.VERMILLION,
+            ),
+        ],
     )
 
 

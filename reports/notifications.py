@@ -36,6 +36,25 @@ def status_url(token: str) -> str:
     return settings.SITE_URL + reverse("report-status", args=[token])
 
 
+FOLLOW_UP_TEMPLATE = "follow-up"  # reports/follow_ups.py queues it
+
+
+def follow_up_urls(token: str) -> dict:
+    """The follow-up email's links for this status link: the page with both questions (`page`) and one
+    tap per answer (`easy.yes`, `satisfied.no`, ...)."""
+
+    def url(name: str, *args: str) -> str:
+        return settings.SITE_URL + reverse(name, args=[token, *args])
+
+    return {
+        "page": url("report-feedback"),
+        **{
+            question: {answer: url("report-feedback-answer", question, answer) for answer in ("yes", "no")}
+            for question in ("easy", "satisfied")
+        },
+    }
+
+
 def message_id(message: OutboxMessage) -> str:
     """The same on every attempt: email is sent at least once (a worker killed after the relay took the
     message sends it again), and a relay or mail client that sees this Message-ID twice knows it is one."""
@@ -149,12 +168,15 @@ def send_outbox_email(message: OutboxMessage) -> None:
         "event": event,
         "staff_message": staff_messages.for_resident(event, report.language),
         "reason": reason_for(template, message.payload.get("reason")),
-        "status_url": status_url(StatusLink.issue(report)),
         "CITY_NAME": settings.CITY_NAME,
         "PHONE_EMERGENCY": settings.PHONE_EMERGENCY,
         "PHONE_POLICE_NON_EMERGENCY": settings.PHONE_POLICE_NON_EMERGENCY,
         "PHONE_311": settings.PHONE_311,
     }
+    token = StatusLink.issue(report)
+    context["status_url"] = status_url(token)
+    if template == FOLLOW_UP_TEMPLATE:
+        context["follow_up_urls"] = follow_up_urls(token)
     subject, text, html = render_email(report, template, context)
     email = EmailMultiAlternatives(
         subject, text, to=[report.contact_email], headers={"Message-ID": message_id(message)}

@@ -6,14 +6,18 @@ Traffic Control its work), so neither has to call the other.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from traffic import handoff
 
 from . import workflow
-from .models import Queue, Report, ReportEvent
+from .models import Queue, Report, ReportEvent, ReportType
+from .statuses import Status
 
 
 def route_filed_report(report: Report) -> None:
@@ -46,3 +50,27 @@ def still_there(report: Report) -> ReportEvent:
         event = workflow.reopen_still_there(report)
         handoff.hand_off_parking_report(report, occasion="reopened")
     return event
+
+
+def still_there_by_text(phone: str) -> Report | None:
+    """A reply STILL from a number that gets a parking report's texts: the report of that number resolved
+    most recently, within the hours allowed, goes back to Traffic Control; None when there is none."""
+    report = (
+        Report.objects.filter(
+            contact_phone=phone,
+            sms_consent_at__isnull=False,
+            report_type__form=ReportType.Form.PARKING,
+            status=Status.RESOLVED,
+            reopened_at__isnull=True,
+            closed_at__gt=timezone.now() - timedelta(hours=workflow.STILL_THERE_HOURS),
+        )
+        .order_by("-closed_at", "-pk")
+        .first()
+    )
+    if report is None:
+        return None
+    try:
+        still_there(report)
+    except workflow.NotAllowed:  # reopened a moment ago through its status page
+        return None
+    return report

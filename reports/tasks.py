@@ -10,7 +10,18 @@ from django.db import InterfaceError, OperationalError
 from open311 import callbacks
 from traffic import escalation, handoff
 
-from . import digests, drafts, evidence_jobs, health, notifications, outbox, retention, texts, workflow
+from . import (
+    digests,
+    drafts,
+    evidence_jobs,
+    follow_ups,
+    health,
+    notifications,
+    outbox,
+    retention,
+    texts,
+    workflow,
+)
 from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -71,6 +82,11 @@ def escalate_overdue_tickets() -> int:
 @shared_task
 def queue_supervisor_digests() -> int:
     return digests.queue_digests()
+
+
+@shared_task
+def ask_follow_up_questions() -> int:
+    return follow_ups.ask_due()
 
 
 @shared_task

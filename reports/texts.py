@@ -35,9 +35,11 @@ TEMPLATES = {
     "report-referred",
     "parking-resolved",
     "status-link",
+    "follow-up",
 }
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 START_WORDS = {"START", "YES", "UNSTOP", "OPTIN"}
+STILL_THERE_WORD = "STILL"  # the parking-resolved text asks for it; the view reopens the ticket
 
 
 def queue_text(report: Report, template: str, *, event: ReportEvent | None = None) -> None:
@@ -122,6 +124,7 @@ def report_text(report: Report, template: str) -> str:
         "report": report,
         "status_url": settings.SITE_URL + reverse("report-status", args=[token]),
         "pdf_url": settings.SITE_URL + reverse("report-status-pdf", args=[token]),
+        "feedback_url": settings.SITE_URL + reverse("report-feedback", args=[token]),
         "CITY_NAME": settings.CITY_NAME,
         "PHONE_311": settings.PHONE_311,
         "PHONE_POLICE_NON_EMERGENCY": settings.PHONE_POLICE_NON_EMERGENCY,
@@ -175,6 +178,22 @@ def handle_reply(phone: str, body: str) -> str:
             )
             % {"city": settings.CITY_NAME, "emergency": settings.PHONE_EMERGENCY, "phone": settings.PHONE_311}
         )
+
+
+def still_there_reply(report: Report | None, phone: str, *, hours: int) -> str:
+    """The answer to STILL: which report went back to Traffic Control, or why none did."""
+    with translation.override(report.language if report else latest_language(phone)):
+        if report is None:
+            text = _(
+                "%(city)s 311: none of your parking reports resolved in the last %(hours)d hours can be "
+                "reopened. Questions: call %(phone)s."
+            ) % {"city": settings.CITY_NAME, "hours": hours, "phone": settings.PHONE_311}
+        else:
+            text = _("%(city)s 311: thank you. Report %(number)s is back with Traffic Control.") % {
+                "city": settings.CITY_NAME,
+                "number": report.tracking_number,
+            }
+    return sms.to_gsm7(text)
 
 
 def latest_language(phone: str) -> str:

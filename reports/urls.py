@@ -5,6 +5,7 @@ from .views import (
     filing_phone,
     filing_review,
     filing_steps,
+    follow_up,
     health,
     intake,
     public_figures,
@@ -19,6 +20,7 @@ from .views import (
 
 urlpatterns = [
     path("", include(resident.urlpatterns)),
+    path("", include(follow_up.urlpatterns)),
     path("", include(health.urlpatterns)),
     path("", include(public_figures.urlpatterns)),
     path("report/", include(filing_steps.urlpatterns)),

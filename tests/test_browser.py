@@ -16,8 +16,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from reports import outbox, tasks, workflow
-from reports.models import OutboxMessage, Report
+from reports import follow_ups, outbox, tasks, workflow
+from reports.models import FollowUp, OutboxMessage, Report
 
 from . import samples
 from .browser_support import (
@@ -135,6 +135,30 @@ def test_a_saved_draft_opens_from_its_emailed_link_on_another_phone(new_phone, s
     fill_details(second)
     tracking_number = confirm_and_send(second)
     assert Report.objects.get().tracking_number == tracking_number
+
+
+def test_one_tap_on_the_follow_up_email_answers_and_a_second_tap_changes_nothing(phone, client, settings):
+    file_report(client, "theft-other")
+    report = Report.objects.get()
+    Report.objects.filter(pk=report.pk).update(
+        status="approved", closed_at=timezone.now() - timedelta(days=settings.FOLLOW_UP_DAYS, hours=1)
+    )
+    assert follow_ups.ask_due() == 1
+    message = OutboxMessage.objects.get(payload__template="follow-up")
+    assert outbox.claim_and_run(message.pk, tasks.HANDLERS) == "done"
+    body = mail.outbox[-1].body
+    satisfied_no = re.findall(r"No: https?://\S+?(/status/\S+/)", body)[1]
+
+    phone.goto(satisfied_no)  # the tap: the page sends the answer by itself
+    phone.wait_for_selector("[data-question-card=satisfied] [data-answer]", timeout=10_000)
+    assert "Your answer: No. Thank you." in phone.inner_text("[data-question-card=satisfied]")
+    phone.goto(satisfied_no.replace("/no/", "/yes/"))
+    phone.wait_for_selector("[data-question-card=satisfied] [data-answer]", timeout=10_000)
+
+    assert "We already have your answer" in phone.inner_text("main")
+    follow_up = FollowUp.objects.get(report=report)
+    assert (follow_up.easy, follow_up.satisfied) == (None, False)
+    assert fits_the_phone(phone) and phone.console_errors == []
 
 
 def test_a_parking_report_in_spanish(phone):

@@ -18,7 +18,7 @@ from reports import notifications, outbox, sms, tasks, texts, workflow
 from reports.models import Disposition, OutboxMessage, PhoneCode, Report, ResponseTemplate, SmsOptOut
 
 from .conftest import sign_in, wait_for
-from .factories import make_report
+from .factories import file_parking, make_report
 from .fake_twilio import AUTH_TOKEN, FROM_NUMBER, FakeTwilio, use_fake
 from .flows import details_for, pass_screen, send
 
@@ -306,10 +306,14 @@ def test_every_text_fits_two_segments_in_every_language(catalog, language, setti
     )
     with translation.override(language):
         bodies += [texts.handle_reply(NUMBER, "HELP"), texts.handle_reply(NUMBER, "START")]
+    bodies += [
+        texts.still_there_reply(report, NUMBER, hours=24),
+        texts.still_there_reply(None, NUMBER, hours=24),
+    ]
     for body in bodies:
         assert sms.segments(body) <= texts.MAX_SEGMENTS, body
         assert sms.is_gsm7(body), body  # GSM-7 in all four: Spanish loses only its accents
-    assert sms.segments(bodies[-3]) == 1  # the code
+    assert sms.segments(bodies[-5]) == 1  # the code
 
 
 def test_the_provider_sees_one_request_per_text_even_when_the_task_runs_twice(
@@ -440,6 +444,42 @@ def test_help_answers_with_the_city_lines_in_the_residents_language(client, cata
     assert response.status_code == 200
     assert "911" in response.content.decode() and "STOP" in response.content.decode()
     assert "Responda" in response.content.decode()
+
+
+def test_a_still_reply_sends_the_parking_ticket_back_to_traffic_control_once(
+    catalog, sms_outbox, settings, traffic_agent
+):
+    report = file_parking().report
+    texts_only = {
+        "contact_email": "",
+        "contact_phone": NUMBER,
+        "updates_by": "text",
+        "sms_consent_at": timezone.now(),
+    }
+    Report.objects.filter(pk=report.pk).update(**texts_only)
+    report.refresh_from_db()
+    workflow.resolve(report, by=traffic_agent, outcome="gone_on_arrival")
+    run_outbox()
+    assert "Reply STILL within 24 hours" in texts_sent(sms_outbox)[-1]
+
+    answer = reply(Client(), settings, "still").content.decode()
+    report.refresh_from_db()
+    assert f"Report {report.tracking_number} is back with Traffic Control" in answer
+    assert report.status == "submitted" and report.reopened_at is not None
+    assert report.events.filter(kind="still_there").count() == 1
+
+    workflow.resolve(report, by=traffic_agent, outcome="citation_issued")
+    again = reply(Client(), settings, "STILL").content.decode()
+    report.refresh_from_db()
+    assert "can be reopened" in again and report.status == "resolved"
+    assert report.events.filter(kind="still_there").count() == 1
+
+
+def test_a_still_reply_from_a_number_with_no_resolved_ticket_changes_nothing(catalog, settings):
+    other = make_report("theft-bicycle", contact_phone=NUMBER, status="approved", closed_at=timezone.now())
+    answer = reply(Client(), settings, "STILL").content.decode()
+    assert "none of your parking reports" in answer
+    assert not other.events.exists()
 
 
 def test_a_reply_with_a_bad_signature_is_refused_and_changes_nothing(catalog, settings):

@@ -17,6 +17,7 @@ from .catalog import (
     ServiceArea,
 )
 from .draft import Draft, DraftUpload
+from .follow_up import FollowUp, FollowUpOptOut
 from .funnel import FunnelEvent, FunnelStep, StopReason
 from .me_too import MeToo
 from .operations import RetentionPurge, WorkerHeartbeat
@@ -45,6 +46,8 @@ __all__ = [
     "Disposition",
     "DraftUpload",
     "Evidence",
+    "FollowUp",
+    "FollowUpOptOut",
     "MeToo",
     "FunnelEvent",
     "FunnelStep",

@@ -15,7 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from reports import figure_charts, figures, funnel, open_data
+from reports import figure_charts, figures, follow_ups, funnel, open_data
 
 PERIOD_DAYS = 90
 CACHE_SECONDS = 300
@@ -41,6 +41,7 @@ def figures_context() -> dict:
     ]
     outcomes = figures.parking_outcomes(period)
     journeys = funnel.funnel_figures(period)
+    answers = follow_ups.answers(period.start, period.end)
     return {
         "period": period,
         "totals": figures.period_totals(period),
@@ -54,6 +55,8 @@ def figures_context() -> dict:
         "funnel": journeys.overall,
         "weekly": weekly,
         "weekly_sections": weekly_sections,
+        "follow_up": answers,
+        "follow_up_svg": mark_safe(figure_charts.follow_up_chart(answers)) if answers.total.answered else "",
     }
 
 

@@ -13,7 +13,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from reports import access, figure_charts, figures, funnel, health, staff_forms
+from reports import access, figure_charts, figures, follow_ups, funnel, health, staff_forms
 
 supervisors_only = access.staff_required(access.can_supervise)
 
@@ -50,6 +50,7 @@ def dashboard(request):
         "weekly_sections": weekly_sections,
         "space": health.evidence_space(),
         "fast_minutes": settings.TRAFFIC_FAST_CLOSURE_MINUTES,
+        "follow_up": follow_ups.answers(board.period.start, board.period.end),
     }
     return render(request, "reports/staff/dashboard.html", context)
 

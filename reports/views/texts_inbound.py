@@ -1,4 +1,5 @@
-"""Replies to our texts (STOP, START, HELP), as the provider posts them: signed, or refused with 401."""
+"""Replies to our texts (STOP, START, HELP, and STILL for a parking ticket resolved while the vehicle is
+still there), as the provider posts them: signed, or refused with 401."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.twiml.messaging_response import MessagingResponse
 
-from reports import sms, texts
+from reports import routing, sms, texts, workflow
 
 
 @csrf_exempt  # the provider's signature stands in for the CSRF token
@@ -24,7 +25,11 @@ def inbound(request):
         number = sms.normalise(request.POST.get("From", ""))
     except sms.NotAMobileNumber:
         return twiml("")
-    return twiml(texts.handle_reply(number, request.POST.get("Body", "")))
+    body = request.POST.get("Body", "")
+    if texts.keyword(body) == texts.STILL_THERE_WORD:
+        report = routing.still_there_by_text(number)
+        return twiml(texts.still_there_reply(report, number, hours=workflow.STILL_THERE_HOURS))
+    return twiml(texts.handle_reply(number, body))
 
 
 def twiml(reply: str) -> HttpResponse:

@@ -113,6 +113,13 @@
     });
   }
 
+  // An email's one-tap answer opens a page holding the answer in a form: a browser sends it at once (a
+  // link checker that only fetches the page sends nothing); without JavaScript the resident presses it.
+  function autoSubmit(form) {
+    var button = form.querySelector("button[type=submit]");
+    if (form.requestSubmit) { form.requestSubmit(button); } else { form.submit(); }
+  }
+
   function focusAddedItem() {
     // "Add another item" comes back to …?added=item-2#item-2: the page scrolls there, and the cursor goes
     // into the new item (browsers ignore autofocus when the address has a fragment).
@@ -130,6 +137,7 @@
     document.querySelectorAll("[data-safety-check]").forEach(safetyCheck);
     document.querySelectorAll("[data-keep-answers]").forEach(keepAnswers);
     document.querySelectorAll("[data-submit-once]").forEach(submitOnce);
+    document.querySelectorAll("form[data-autosubmit]").forEach(autoSubmit);
     var input = document.querySelector("input[type=file][multiple]");
     var list = document.querySelector("[data-file-previews]");
     if (input && list) { input.addEventListener("change", function () { previewFiles(input, list); }); }
