@@ -11,8 +11,10 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
-from reports import workflow
+from reports import evidence, workflow
+from reports.evidence_checks import EvidenceRejected
 from reports.models import Report
 
 
@@ -39,8 +41,13 @@ def perform(
         return False
     try:
         action.run(report, form.cleaned_data, request.user)
-    except (workflow.IllegalMove, workflow.NotAllowed) as exc:
+    except (workflow.IllegalMove, workflow.NotAllowed, EvidenceRejected) as exc:
         messages.error(request, f"{prefix}{exc}")
+        return False
+    except evidence.StorageUnavailable:
+        messages.error(
+            request, prefix + _("The photo cannot be saved right now: try again later, or without it.")
+        )
         return False
     messages.success(request, action.done % {"number": report.tracking_number})
     return True

@@ -62,13 +62,14 @@ class StoredCopies:
 # --- The public interface ----------------------------------------------------------------------------
 
 
-def store_upload(upload: UploadedFile, *, copies: bool = True) -> StoredUpload:
+def store_upload(upload: UploadedFile, *, copies: bool = True, photos_only: bool = False) -> StoredUpload:
     """Check a file and keep it. A picture's copies are made now, or with `copies=False` only checked for
-    (its header, pixels and the memory decoding takes) and left to make_copies, in the worker."""
+    (its header, pixels and the memory decoding takes) and left to make_copies, in the worker.
+    `photos_only` refuses a PDF as it refuses any other file that is not a photo."""
     name = plain_name(upload.name)
     check_size(upload.size or 0, name)
     with opened(upload) as fp:
-        kind = detect_kind(fp.read(64), name)
+        kind = detect_kind(fp.read(64), name, photos_only=photos_only)
         sha256, size = digest_and_scan(upload, name)
         check_size(size, name)
         check_structure(fp, kind, size, name)

@@ -110,8 +110,14 @@ def check_size(size: int, name: str) -> None:
         )
 
 
-def detect_kind(head: bytes, name: str) -> Kind:
+def detect_kind(head: bytes, name: str, *, photos_only: bool = False) -> Kind:
     kind = kind_from_signature(head)
+    if photos_only and (kind is None or not kind.pillow_format):
+        # Where only a photo makes sense (Traffic Control's, at a closure), a PDF is refused too, and the
+        # message does not offer it.
+        raise rejected(
+            _("“%(name)s” is not a photo we can accept: we take JPEG, PNG, WebP and HEIC photos."), name
+        )
     if kind is None:
         raise rejected(
             _(

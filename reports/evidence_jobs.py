@@ -17,12 +17,14 @@ from .models import Evidence, OutboxMessage, Report
 log = logging.getLogger(__name__)
 
 
-def queue_copies(report: Report, uploads: list[StoredUpload]) -> None:
+def queue_copies(report: Report, uploads: list[StoredUpload], *, occasion: str = "") -> None:
+    """The job that makes the copies, once per occasion: files added after the filing (a closure's photo)
+    name theirs, or the filing's job, long done, would stand in for it."""
     if any(evidence.has_copies_to_make(upload.content_type, upload.derived) for upload in uploads):
         outbox.enqueue(
             OutboxMessage.Kind.EVIDENCE_COPIES,
             report=report,
-            dedupe_key=f"evidence-copies:{report.pk}",
+            dedupe_key=f"evidence-copies:{report.pk}" + (f":{occasion}" if occasion else ""),
             payload={},
         )
 

@@ -416,7 +416,7 @@ def write_contact(pdf: ReportPDF, report: Report) -> None:
 
 def write_evidence(pdf: ReportPDF, report: Report) -> None:
     heading(pdf, _("Photos and documents"))
-    files = list(report.evidence.all())
+    files = list(report.evidence.without_field_photos())
     if not files:
         paragraph(pdf, _("No photos or documents were added."), color=MUTED)
         return

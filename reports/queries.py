@@ -88,6 +88,11 @@ def evidence_of(report: Report, public_id) -> Evidence | None:
     return Evidence.objects.filter(report=report, public_id=public_id).first()
 
 
+def resident_evidence(report: Report) -> QuerySet[Evidence]:
+    """The files the resident's status page shows and serves: not Traffic Control's photos from the field."""
+    return report.evidence.without_field_photos()
+
+
 def evidence_position(item: Evidence) -> int:
     """Where the file comes among its report's evidence, counting from 1, in the order it was added."""
     earlier = Evidence.objects.filter(report_id=item.report_id)

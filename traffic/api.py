@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import FileResponse, Http404, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
@@ -12,21 +13,36 @@ from reports import evidence, workflow
 from . import client, queries, updates
 from .models import InboundUpdate, TrafficEndpoint
 
-MAX_UPDATE_BYTES = 64 * 1024
+MAX_UPDATE_BYTES = 64 * 1024  # an update's JSON, without a photo
 MAX_WEBHOOK_ID = InboundUpdate._meta.get_field("webhook_id").max_length
+STORAGE_RETRY_SECONDS = 300
+
+
+def max_body_bytes() -> int:
+    """An update with room for the base64 of the largest photo a resident may send (EVIDENCE_MAX_BYTES),
+    and a sixteenth more for a JSON encoder that escapes its slashes ("\\/", as PHP's does)."""
+    photo = 4 * -(-settings.EVIDENCE_MAX_BYTES // 3)
+    return MAX_UPDATE_BYTES + photo + photo // 16
 
 
 def problem(status: int, message: str) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
-def signed_by(request) -> tuple[dict | None, TrafficEndpoint | None]:
+def signed_by(body: bytes, request) -> tuple[dict | None, TrafficEndpoint | None]:
     headers = {key.lower(): value for key, value in request.headers.items()}
     for endpoint in queries.active_endpoints():
-        payload = client.verify(request.body, headers, endpoint.secret_list())
+        payload = client.verify(body, headers, endpoint.secret_list())
         if payload is not None:
             return payload, endpoint
     return None, None
+
+
+def read_body(request, limit: int) -> bytes | None:
+    """The body, or None when it is over `limit`. Read from the stream: request.body stops at
+    DATA_UPLOAD_MAX_MEMORY_SIZE, which a photo passes."""
+    body = request.read(limit + 1)
+    return body if len(body) <= limit else None
 
 
 @csrf_exempt
@@ -36,10 +52,12 @@ def status_update(request):
         length = int(request.headers.get("Content-Length") or 0)
     except ValueError:
         return problem(400, "Content-Length is not a number.")
-    if length > MAX_UPDATE_BYTES:
+    limit = max_body_bytes()
+    body = read_body(request, limit) if length <= limit else None
+    if body is None:
         return problem(413, "The update is too large.")
     try:
-        payload, endpoint = signed_by(request)
+        payload, endpoint = signed_by(body, request)
     except ValueError:
         return problem(400, "The body is not JSON.")
     if payload is None:
@@ -54,6 +72,11 @@ def status_update(request):
         return problem(400, str(exc))
     except (workflow.IllegalMove, workflow.NotAllowed) as exc:
         return problem(409, str(exc))
+    except evidence.StorageUnavailable:
+        # Nothing was applied: the same update, sent again later, is.
+        response = problem(503, "The photo cannot be stored right now. Send the update again later.")
+        response["Retry-After"] = str(STORAGE_RETRY_SECONDS)
+        return response
     return JsonResponse({"result": result})
 
 

@@ -95,7 +95,10 @@ def handoff_payload(report: Report, *, reopened: bool = False) -> dict:
             },
             "answers": report.answers,
             "notes": report.description,
-            "photos": [photo_url(item.public_id) for item in report.evidence.all() if item.is_image],
+            # The resident's photos: Traffic Control's own from a closure (a reopened ticket) stay with staff.
+            "photos": [
+                photo_url(item.public_id) for item in report.evidence.without_field_photos() if item.is_image
+            ],
         },
     }
 

@@ -45,6 +45,12 @@ class ResolveForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=gettext_lazy("The resident reads this on their status page and in the email."),
     )
+    # Checked and kept by traffic.closures, as a resident's photo is: here only whether one came.
+    photo = forms.FileField(
+        label=gettext_lazy("Photo from the field (optional)"),
+        required=False,
+        help_text=gettext_lazy("Staff see it with the report; the resident does not."),
+    )
 
 
 class SecretInput(forms.PasswordInput):

@@ -34,8 +34,10 @@ def active_endpoints() -> list[TrafficEndpoint]:
 
 
 def parking_photo(public_id: str) -> Evidence | None:
-    """A photo of a parking report that has a location-stripped copy to send."""
-    item = Evidence.objects.select_related("report__report_type").filter(public_id=public_id).first()
+    """A photo of a parking report that has a location-stripped copy to send (a resident's: hand-offs send
+    no photo from the field)."""
+    photos = Evidence.objects.without_field_photos().select_related("report__report_type")
+    item = photos.filter(public_id=public_id).first()
     if item is None or not item.derived or not item.report.is_parking:
         return None
     return item
@@ -98,8 +100,8 @@ def open_duplicate_of(report: Report) -> Report | None:
 
 
 def with_photos(tickets: list[Report]) -> list[Report]:
-    """Each ticket with `.photo`, its first photo with a thumbnail, in one query for all of them."""
-    photos = Evidence.objects.exclude(thumbnail="").order_by("created_at", "id")
+    """Each ticket with `.photo`: the first of its resident's photos with a thumbnail, all in one query."""
+    photos = Evidence.objects.without_field_photos().exclude(thumbnail="").order_by("created_at", "id")
     prefetch_related_objects(tickets, Prefetch("evidence", queryset=photos, to_attr="photos"))
     for ticket in tickets:
         ticket.photo = ticket.photos[0] if ticket.photos else None

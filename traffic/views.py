@@ -22,7 +22,7 @@ from reports.actions import Action, perform
 from reports.models import Disposition, Report
 from reports.statuses import ACTIVE_TICKET, ALLOWED_MOVES, Status
 
-from . import queries
+from . import closures, queries
 from .forms import DispatchForm, ResolveForm
 
 
@@ -52,7 +52,9 @@ ACTIONS = {
     ),
     "resolve": Action(
         ResolveForm,
-        lambda r, d, u: workflow.resolve(r, by=u, outcome=d["outcome"].code, note=d["note"]),
+        lambda r, d, u: closures.resolve(
+            r, by=u, outcome=d["outcome"].code, note=d["note"], photo=d["photo"]
+        ),
         gettext_lazy("Ticket %(number)s resolved. The resident has been told the outcome."),
         to_status=Status.RESOLVED,
     ),
@@ -140,7 +142,7 @@ def ticket_action(request, tracking_number, action):
     if report is None or spec is None:
         raise Http404
     near = near_from(request.POST) or near_from(request.GET)
-    perform(request, report, spec, form=spec.form(request.POST), about=report.tracking_number)
+    perform(request, report, spec, form=spec.form(request.POST, request.FILES), about=report.tracking_number)
     anchor = f"t-{report.tracking_number}" if report.status in ACTIVE_TICKET else ""
     return redirect(board_url(near, anchor))
 

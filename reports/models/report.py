@@ -230,11 +230,19 @@ class StolenItem(models.Model):
         return self.description
 
 
+class EvidenceQuerySet(models.QuerySet):
+    def without_field_photos(self) -> EvidenceQuerySet:
+        """All but Traffic Control's photos from the field: a street scene, with bystanders and other cars
+        in it, for staff only. Never on the resident's pages or PDF, nor sent in a hand-off."""
+        return self.exclude(source=Evidence.Source.FIELD)
+
+
 class Evidence(models.Model):
     class Source(models.TextChoices):
         FILING = "filing", _("Filed with the report")
         REPLY = "reply", _("Added by the resident later")
         STAFF = "staff", _("Added by staff")
+        FIELD = "field", _("Taken by Traffic Control at closure")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="evidence")
@@ -254,6 +262,8 @@ class Evidence(models.Model):
     # damaged past its header never gets them, and pages say so instead of waiting for them.
     copy_failed = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = EvidenceQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -65,7 +65,7 @@ def status_page(request, report, token, reply_form=None):
             "report": report,
             "token": token,
             "events": events,
-            "evidence": report.evidence.all(),
+            "evidence": queries.resident_evidence(report),
             "reply_form": (reply_form or forms.ReplyForm()) if waiting else None,
             "question": staff_messages.for_resident(question, language) if question else None,
             "still_there": workflow.can_say_still_there(report),
@@ -132,7 +132,7 @@ def status_pdf(request, token):
 @require_GET
 def status_evidence(request, token, public_id, variant):
     report = report_for_token(request, token)
-    evidence = queries.evidence_of(report, public_id)
+    evidence = queries.resident_evidence(report).filter(public_id=public_id).first()
     if evidence is None:
         raise Http404
     name = {"thumb": evidence.thumbnail.name, "view": evidence.derived.name}.get(variant)
