@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0018_still_there'),
+        ('reports', '0019_field_photo'),
     ]
 
     operations = [
