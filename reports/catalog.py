@@ -25,11 +25,13 @@ CATALOG_MODELS = (ReportType, ReportSubtype, Question, QuestionChoice)
 
 
 class Loaded:
-    """One process's copy: the active questions of each report type read so far, for one version."""
+    """One process's copy for one version: the active questions of each report type read so far, and
+    every type and subtype by id (for pages that show their names)."""
 
     def __init__(self, version: str | None = None) -> None:
         self.version = version
         self.questions: dict[int, list[Question]] = {}
+        self.kinds: tuple[dict[int, ReportType], dict[int, ReportSubtype]] | None = None
 
 
 _loaded = Loaded()
@@ -55,20 +57,33 @@ def bump() -> None:
     cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
 
 
+def current() -> Loaded:
+    global _loaded
+    latest = version()
+    with _lock:
+        if _loaded.version != latest:
+            _loaded = Loaded(latest)
+        return _loaded
+
+
 def questions(report_type: ReportType, subtype: ReportSubtype) -> list[Question]:
     """The active questions asked for this subtype, in order: those for all of the type's subtypes and
     those for this one. Shared between requests: read them, never change them."""
-    global _loaded
-    current = version()
-    with _lock:
-        if _loaded.version != current:
-            _loaded = Loaded(current)
-        loaded = _loaded
+    loaded = current()
     of_type = loaded.questions.get(report_type.pk)
     if of_type is None:
         of_type = list(report_type.questions.filter(active=True).prefetch_related("choices", "subtypes"))
         loaded.questions[report_type.pk] = of_type
     return [q for q in of_type if not q.subtypes.all() or subtype in q.subtypes.all()]
+
+
+def kinds() -> tuple[dict[int, ReportType], dict[int, ReportSubtype]]:
+    """Every report type and subtype (active or not: old reports have retired ones) by id. Their names
+    are read in the active language when used. Shared between requests: read them, never change them."""
+    loaded = current()
+    if loaded.kinds is None:
+        loaded.kinds = (ReportType.objects.in_bulk(), ReportSubtype.objects.in_bulk())
+    return loaded.kinds
 
 
 def connect() -> None:

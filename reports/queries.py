@@ -15,6 +15,7 @@ from django.utils import timezone
 from traffic.queries import delivery_attempts, endpoints_by_id, metres_between
 
 from .access import QUEUE_PERMISSION, SUPERVISE
+from .catalog import kinds as catalog_kinds
 from .models import (
     Disposition,
     DraftUpload,
@@ -161,9 +162,60 @@ class QueueFilters:
     search: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """What a row of the queue page shows, read as plain values: building a page of model instances (a
+    report, its type, its subtype and its assignee for each row) cost more than the query that read them.
+    The type and subtype come from the catalog each process keeps (reports/catalog.py)."""
+
+    pk: int
+    tracking_number: str
+    case_number: str | None
+    status: str
+    created_at: datetime
+    sla_due_at: datetime
+    resident_updated_at: datetime | None
+    staff_seen_at: datetime | None
+    report_type: ReportType
+    subtype: ReportSubtype
+    assignee_name: str  # "" when nobody has it
+
+    updated_by_resident = Report.updated_by_resident
+
+
+QUEUE_ROW_VALUES = (
+    "pk",
+    "tracking_number",
+    "case_number",
+    "status",
+    "created_at",
+    "sla_due_at",
+    "resident_updated_at",
+    "staff_seen_at",
+    "report_type_id",
+    "subtype_id",
+    "assignee__first_name",
+    "assignee__last_name",
+    "assignee__username",
+)
+
+
+def queue_rows(reports: QuerySet[Report]) -> list[QueueRow]:
+    types, subtypes = catalog_kinds()
+    return [
+        QueueRow(
+            *values[:8],
+            report_type=types[values[8]],
+            subtype=subtypes[values[9]],
+            assignee_name=f"{first} {last}".strip() or username or "",
+        )
+        for *values, first, last, username in reports.values_list(*QUEUE_ROW_VALUES)
+    ]
+
+
 @dataclass(frozen=True)
 class QueuePage:
-    rows: list[Report]
+    rows: list[QueueRow]
     next_cursor: str | None
 
     @property
@@ -173,6 +225,12 @@ class QueuePage:
 
 def queue_reports(queue: Queue, filters: QueueFilters, *, user: AbstractBaseUser) -> QuerySet[Report]:
     """The queue's reports that pass the filters, in the chosen order, with what a row shows."""
+    reports = queue_filtered(queue, filters, user=user)
+    return reports.select_related(*QUEUE_ROW_RELATED).only(*QUEUE_ROW_FIELDS)
+
+
+def queue_filtered(queue: Queue, filters: QueueFilters, *, user: AbstractBaseUser) -> QuerySet[Report]:
+    """The queue's reports that pass the filters, in the chosen order."""
     field, newest_first = QUEUE_SORTS[filters.sort]
     reports = Report.objects.filter(queue=queue, **status_lookup(filters.status))
     if filters.report_type:
@@ -190,7 +248,7 @@ def queue_reports(queue: Queue, filters: QueueFilters, *, user: AbstractBaseUser
     if filters.search.strip():
         reports = reports.filter(search_lookup(filters.search))
     order = [f"-{field}", "-id"] if newest_first else [field, "id"]
-    return reports.select_related(*QUEUE_ROW_RELATED).only(*QUEUE_ROW_FIELDS).order_by(*order)
+    return reports.order_by(*order)
 
 
 def queue_page(
@@ -203,11 +261,11 @@ def queue_page(
 ) -> QueuePage:
     """One page of the queue, in one query whatever its size or depth. Raises InvalidCursor."""
     field, newest_first = QUEUE_SORTS[filters.sort]
-    reports = queue_reports(queue, filters, user=user)
+    reports = queue_filtered(queue, filters, user=user)
     if cursor:
         value, last_id = decode_cursor(cursor, filters.sort)
         reports = reports.filter(after_row(field, value, last_id, newest_first=newest_first))
-    rows = list(reports[: page_size + 1])  # one more than shown tells whether another page follows
+    rows = queue_rows(reports[: page_size + 1])  # one more than shown tells whether another page follows
     if len(rows) <= page_size:
         return QueuePage(rows, None)
     rows = rows[:page_size]

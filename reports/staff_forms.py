@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from . import figures, queries
+from . import catalog, figures, queries
 from .forms import EARLIEST_YEAR, LATEST_YEAR, year_out_of_range
 from .models import (
     Queue,
@@ -188,17 +188,20 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args, queue: Queue, **kwargs):
         super().__init__(*args, **kwargs)
-        # Both lists from one query; the choices are codes, turned back into rows by clean_*.
-        subtypes = ReportSubtype.objects.filter(report_type__queue=queue).select_related("report_type")
-        self.subtypes = {s.code: s for s in subtypes.order_by("report_type__order", "order", "code")}
-        self.report_types = {s.report_type.code: s.report_type for s in self.subtypes.values()}
+        # Both lists from the catalog each process keeps; the choices are codes, turned back into rows by
+        # clean_*.
+        types, subtypes = catalog.kinds()
+        in_queue = [s for s in subtypes.values() if types[s.report_type_id].queue_id == queue.pk]
+        in_queue.sort(key=lambda s: (types[s.report_type_id].order, s.order, s.code))
+        self.subtypes = {s.code: s for s in in_queue}
+        self.report_types = {types[s.report_type_id].code: types[s.report_type_id] for s in in_queue}
         self.fields["report_type"].choices = [
             ("", gettext("All types")),
             *((code, report_type.name) for code, report_type in self.report_types.items()),
         ]
         by_type: dict[str, list[tuple[str, str]]] = {}
         for subtype in self.subtypes.values():
-            by_type.setdefault(subtype.report_type.name, []).append((subtype.code, subtype.name))
+            by_type.setdefault(types[subtype.report_type_id].name, []).append((subtype.code, subtype.name))
         self.fields["subtype"].choices = [("", gettext("All subtypes")), *by_type.items()]
 
     def clean_report_type(self) -> ReportType | None:

@@ -624,3 +624,21 @@ def test_it_offers_the_csv_of_the_current_filters_to_supervisors(client, supervi
     sign_in(client, supervisor)
     page = client.get(queue_url(), {"status": "all", "cursor": "x"}).content.decode()
     assert f'href="{reverse("staff-queue-export", args=[THEFT_DAMAGE])}?status=all"' in page
+
+
+def test_a_row_shows_the_catalog_names_in_the_page_language_escaped_and_current(client, report_taker):
+    from reports.models import ReportSubtype
+
+    make_reports(1, "theft-bicycle")
+    sign_in(client, report_taker)
+    subtype = ReportSubtype.objects.get(code="theft-bicycle")
+    english = client.get(queue_url()).content.decode()
+    assert f">{subtype.name}</small>" in english
+
+    subtype.name_es = "Robo de <b>bici</b>"
+    subtype.save()  # as the admin saves it: every process reads the catalog again
+    client.cookies["django_language"] = "es"
+    spanish = client.get(queue_url()).content.decode()
+
+    assert ">Robo de &lt;b&gt;bici&lt;/b&gt;</small>" in spanish and "<b>bici</b>" not in spanish
+    assert "Recibido" in spanish  # the status, in the page's language too

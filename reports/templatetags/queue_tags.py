@@ -2,23 +2,28 @@
 
 The rows are built in Python (`queue_rows`), not by the template language: a page renders 50 or 100 of
 them, and each row's dozen lookups, filters and tags took the template engine a fifth of a millisecond,
-a quarter of the page's time. The markup is the same; every value is escaped by format_html.
+a quarter of the page's time. The markup is the same; every value is escaped (html.escape, as Django's
+own escape does) where it is put in.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from html import escape
+from typing import TYPE_CHECKING
 
 from django import template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from reports.models import Report
+from reports.models import Report, ReportSubtype, ReportType
 from reports.statuses import OPEN_STATUSES, Status
+
+if TYPE_CHECKING:
+    from reports.queries import QueueRow
 
 register = template.Library()
 
@@ -26,14 +31,19 @@ register = template.Library()
 DUE_SOON_SHARE = 0.25
 
 
+def age_formats() -> tuple[str, str, str]:
+    return _("%(count)d min"), _("%(count)d h"), _("%(count)d d")
+
+
 @register.filter
-def age(since: datetime, now: datetime) -> str:
+def age(since: datetime, now: datetime, formats: tuple[str, str, str] | None = None) -> str:
+    minutes, hours, days = formats or age_formats()
     seconds = max(0, int((now - since).total_seconds()))
     if seconds < 3600:
-        return _("%(count)d min") % {"count": seconds // 60}
+        return minutes % {"count": seconds // 60}
     if seconds < 86400:
-        return _("%(count)d h") % {"count": seconds // 3600}
-    return _("%(count)d d") % {"count": seconds // 86400}
+        return hours % {"count": seconds // 3600}
+    return days % {"count": seconds // 86400}
 
 
 @register.filter
@@ -42,7 +52,7 @@ def status_label(status: str) -> str:
 
 
 @register.filter
-def sla_state(report: Report, now: datetime) -> str:
+def sla_state(report: Report | QueueRow, now: datetime) -> str:
     """overdue, due_soon (under a quarter of the SLA window left), on_time, or closed (no SLA any more)."""
     if report.status not in OPEN_STATUSES:
         return "closed"
@@ -59,68 +69,64 @@ SLA_BADGES = {"overdue": "text-bg-danger", "due_soon": "text-bg-warning", "on_ti
 
 
 @register.simple_tag
-def queue_rows(rows: list[Report], now: datetime) -> SafeString:
+def queue_rows(rows: list[QueueRow], now: datetime) -> SafeString:
     """The table's rows: tracking number (with its case number and whether the resident updated it),
     type and subtype, status, age, SLA, and who has it."""
     words = {
-        # Each row's link, its due date's month: looked up once a page, not once a row.
-        "detail_url": reverse("staff-report-detail", args=[URL_PLACEHOLDER]),
+        # Each row's link, its due date's month, the words it may show: looked up and escaped once a
+        # page, not once a row.
+        "detail_url": escape(reverse("staff-report-detail", args=[URL_PLACEHOLDER])),
         "months": [str(MONTHS_3[month]).title() for month in range(1, 13)],
-        "updated": _("Updated by resident"),
-        "no_sla": _("No SLA: the report is decided"),
-        "overdue": _("Overdue"),
-        "due_soon": _("Due soon"),
-        "on_time": _("On time"),
-        "due": _("due"),
-        "no_one": _("No one"),
+        "updated": escape(_("Updated by resident")),
+        "no_sla": escape(_("No SLA: the report is decided")),
+        "overdue": escape(_("Overdue")),
+        "due_soon": escape(_("Due soon")),
+        "on_time": escape(_("On time")),
+        "due": escape(_("due")),
+        "no_one": escape(_("No one")),
+        "statuses": {status.value: escape(str(status.label)) for status in Status},
+        "ages": age_formats(),
+        "names": {},  # each type's and subtype's name, escaped, as the page first meets it
     }
-    return format_html_join("\n", "{}", ((queue_row(report, now, words),) for report in rows))
+    return mark_safe("\n".join(queue_row(row, now, words) for row in rows))  # noqa: S308 (escaped below)
 
 
-def queue_row(report: Report, now: datetime, words: dict) -> SafeString:
-    number = format_html(
-        '<a class="tracking-number text-nowrap" href="{}">{}</a>',
-        words["detail_url"].replace(URL_PLACEHOLDER, report.tracking_number),
-        report.tracking_number,
-    )
-    if report.case_number:
-        number += format_html('<small class="d-block text-nowrap">{}</small>', report.case_number)
-    if report.updated_by_resident:
-        number += format_html('<span class="badge text-bg-info">{}</span>', words["updated"])
-    assignee = report.assignee
-    return format_html(
-        '<tr><th scope="row">{}</th>'
-        '<td>{}<small class="d-block text-body-secondary">{}</small></td>'
-        "<td>{}</td>"
-        '<td class="text-nowrap"><time datetime="{}">{}</time></td>'
-        '<td class="text-nowrap">{}</td>'
-        "<td>{}</td></tr>",
-        number,
-        report.report_type.name,
-        report.subtype.name,
-        status_label(report.status),
-        report.created_at.isoformat(),
-        age(report.created_at, now),
-        sla_cell(report, now, words),
-        (assignee.get_full_name() or assignee.get_username())
-        if assignee
-        else format_html('<span class="text-body-secondary">{}</span>', words["no_one"]),
+def queue_row(row: QueueRow, now: datetime, words: dict) -> str:
+    """One row's markup; every value that did not come from `words` is escaped here."""
+    number = escape(row.tracking_number)
+    link = words["detail_url"].replace(URL_PLACEHOLDER, number)
+    cell = f'<a class="tracking-number text-nowrap" href="{link}">{number}</a>'
+    if row.case_number:
+        cell += f'<small class="d-block text-nowrap">{escape(row.case_number)}</small>'
+    if row.updated_by_resident:
+        cell += f'<span class="badge text-bg-info">{words["updated"]}</span>'
+    who = escape(row.assignee_name) or f'<span class="text-body-secondary">{words["no_one"]}</span>'
+    return (
+        f'<tr><th scope="row">{cell}</th>'
+        f'<td>{name(row.report_type, words)}<small class="d-block text-body-secondary">'
+        f"{name(row.subtype, words)}</small></td>"
+        f"<td>{words['statuses'][row.status]}</td>"
+        f'<td class="text-nowrap"><time datetime="{row.created_at.isoformat()}">'
+        f"{escape(age(row.created_at, now, words['ages']))}</time></td>"
+        f'<td class="text-nowrap">{sla_cell(row, now, words)}</td><td>{who}</td></tr>'
     )
 
 
-def sla_cell(report: Report, now: datetime, words: dict) -> SafeString:
-    state = sla_state(report, now)
+def name(kind: ReportType | ReportSubtype, words: dict) -> str:
+    key = (type(kind), kind.pk)
+    if key not in words["names"]:
+        words["names"][key] = escape(kind.name)
+    return words["names"][key]
+
+
+def sla_cell(row: QueueRow, now: datetime, words: dict) -> str:
+    state = sla_state(row, now)
     if state == "closed":
-        return format_html(
-            '<span aria-hidden="true">—</span><span class="visually-hidden">{}</span>', words["no_sla"]
-        )
-    return format_html(
-        '<span class="badge {}">{}</span><small class="d-block">{} <time datetime="{}">{}</time></small>',
-        SLA_BADGES[state],
-        words[state],
-        words["due"],
-        report.sla_due_at.isoformat(),
-        due_date(timezone.localtime(report.sla_due_at), words["months"]),
+        return f'<span aria-hidden="true">—</span><span class="visually-hidden">{words["no_sla"]}</span>'
+    due = due_date(timezone.localtime(row.sla_due_at), words["months"])
+    return (
+        f'<span class="badge {SLA_BADGES[state]}">{words[state]}</span><small class="d-block">{words["due"]} '
+        f'<time datetime="{row.sla_due_at.isoformat()}">{escape(due)}</time></small>'
     )
 
 
