@@ -389,7 +389,7 @@ def flagged_closures(period: Period, *, limit: int = 200) -> list[FlaggedClosure
         .select_related("subtype")
         .order_by("-closed_at", "-id")[:limit]
     )
-    labels = {disposition.code: disposition.label for disposition in Disposition.objects.all()}
+    labels = Disposition.labels()
     return [
         FlaggedClosure(report, report.dispatched_at, labels.get(report.outcome, report.outcome))
         for report in reports

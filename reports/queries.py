@@ -17,7 +17,6 @@ from traffic.queries import delivery_attempts, endpoints_by_id, metres_between
 from .access import QUEUE_PERMISSION, SUPERVISE
 from .catalog import kinds as catalog_kinds
 from .models import (
-    Disposition,
     DraftUpload,
     Evidence,
     OutboxMessage,
@@ -107,11 +106,6 @@ def evidence_position(item: Evidence) -> int:
 
 def outbox_message(message_id: int) -> OutboxMessage | None:
     return OutboxMessage.objects.filter(pk=message_id).first()
-
-
-def outcome_labels() -> dict[str, str]:
-    """Each closing code's label in the active language (a handful of rows)."""
-    return {disposition.code: disposition.label for disposition in Disposition.objects.all()}
 
 
 def public_timeline(report: Report) -> QuerySet[ReportEvent]:

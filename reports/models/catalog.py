@@ -174,6 +174,11 @@ class Disposition(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    @classmethod
+    def labels(cls) -> dict[str, str]:
+        """Each closing code's label in the active language (a handful of rows, one query)."""
+        return {disposition.code: disposition.label for disposition in cls.objects.all()}
+
 
 class ServiceArea(models.Model):
     """The city boundary a map pin must fall inside (GeoJSON Polygon or MultiPolygon, lon/lat)."""

@@ -14,7 +14,7 @@ from django_ratelimit.decorators import ratelimit
 
 from reports import evidence as evidence_files
 from reports import forms, queries, routing, staff_messages, submission, workflow
-from reports.models import StatusLink
+from reports.models import Disposition, StatusLink
 from reports.pdf import approved_report_pdf, filed_report_pdf
 from reports.statuses import Status
 
@@ -46,7 +46,7 @@ def in_report_language(request, report) -> None:
 
 def status_page(request, report, token, reply_form=None):
     explanations, language = queries.reason_explanations(), translation.get_language()
-    outcomes = queries.outcome_labels()
+    outcomes = Disposition.labels() if report.is_parking else {}  # only parking work has closing codes
     events = [
         (
             event,
