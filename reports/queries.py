@@ -341,7 +341,7 @@ def with_open_counts(queues: QuerySet[Queue]) -> QuerySet[Queue]:
 def staff_report_page() -> QuerySet[Report]:
     """Everything the staff report page shows, in a fixed number of queries."""
     return Report.objects.select_related(
-        "report_type", "subtype", "queue", "assignee", "filed_by", "duplicate_of"
+        "report_type", "subtype", "queue", "assignee", "filed_by", "duplicate_of", "follow_up"
     ).prefetch_related(
         "items",
         "evidence",

@@ -191,3 +191,18 @@ def test_the_answers_by_type_and_channel_are_on_both_figures_pages(catalog, supe
         assert 'id="table-follow-up"' in html
         assert 'id="figure-easy">67%' in html and 'id="figure-satisfied">50%' in html
         assert "2 of 3" in html and "1 of 2" in html
+
+
+def test_staff_see_what_the_resident_answered_on_the_report_page(catalog, report_taker):
+    answered, unasked = closed(4), closed(4)
+    follow_ups.ask_due()
+    FollowUp.objects.filter(report=unasked).delete()
+    follow_ups.answer(answered, "satisfied", False)
+    staff = Client()
+    sign_in(staff, report_taker)
+
+    page = staff.get(f"/staff/reports/{answered.tracking_number}/").content.decode()
+    shown = re.search(r"<p data-follow-up>(.*?)</p>", page, re.S)[1]
+    assert "Easy to report: no answer" in " ".join(shown.split())
+    assert "Satisfied with what happened: No" in " ".join(shown.split())
+    assert "data-follow-up" not in staff.get(f"/staff/reports/{unasked.tracking_number}/").content.decode()
