@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db.models.signals import pre_save
+from django.test import RequestFactory
 from standardwebhooks.webhooks import Webhook
 
 from reports.models import Disposition, Report
-from traffic import updates
+from traffic import api, updates
 from traffic.models import InboundUpdate, TrafficEndpoint
 
 from . import samples
@@ -249,3 +250,13 @@ def test_it_takes_an_update_as_large_as_room_for_the_largest_photo_and_not_a_byt
     assert at.status_code == 200 and at.json() == {"result": "applied"}
     assert len(InboundUpdate.objects.get().payload["padding"]) > 100_000
     assert Report.objects.get(pk=ticket.pk).status == "on_scene"
+
+
+def test_it_reads_a_body_up_to_the_limit_and_refuses_a_longer_one():
+    # The view holds Content-Length to the limit first, and Django's WSGI stream ends there; read_body
+    # still refuses on its own a stream that runs on (a server that does not end it at Content-Length).
+    def request(body: bytes):
+        return RequestFactory().post(UPDATES_URL, data=body, content_type="application/json")
+
+    assert api.read_body(request(b"x" * 10), 10) == b"x" * 10
+    assert api.read_body(request(b"x" * 11), 10) is None
