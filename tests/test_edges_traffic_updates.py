@@ -1,6 +1,7 @@
 """Edges of the updates Traffic Control posts back (traffic/updates.py, traffic/api.py), found by
-mutation testing: what each refusal tells the sender, what is kept of a unit and a note, and how every
-applied update names the system and the update that moved the ticket.
+mutation testing: what each refusal tells the sender, what is kept of a unit and a note, how every
+applied update names the system and the update that moved the ticket, how strictly a photo's base64 is
+read, and the exact size past which an update is too large.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db.models.signals import pre_save
+from django.test import RequestFactory
 from standardwebhooks.webhooks import Webhook
 
 from reports.models import Disposition, Report
-from traffic import updates
+from traffic import api, updates
 from traffic.models import InboundUpdate, TrafficEndpoint
 
+from . import samples
 from .factories import file_parking
 
 pytestmark = pytest.mark.django_db
@@ -208,3 +211,52 @@ def test_it_applies_an_update_that_no_endpoint_signed_with_an_empty_source(ticke
     event = Report.objects.get(pk=ticket.pk).events.get(to_status="on_scene")
     assert event.data == {"source": "", "webhook_id": "upd_by_hand"}
     assert InboundUpdate.objects.get().endpoint is None
+
+
+def test_it_refuses_a_photo_whose_base64_is_broken_into_lines(client, endpoint, ticket):
+    # MIME's 76-character lines (base64.encodebytes): the documented format has no line breaks, and a
+    # lenient decoder would quietly drop them, and whatever else is not base64.
+    wrapped = base64.encodebytes(samples.jpeg_bytes()).decode()
+    assert "\n" in wrapped
+
+    response = post_update(
+        client, endpoint, update(ticket.tracking_number, "resolved", outcome="warning", photo=wrapped)
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"error": "data.photo is not valid base64"}
+    ticket.refresh_from_db()
+    assert ticket.status == "submitted" and not InboundUpdate.objects.exists()
+
+
+def padded_to(size: int, body: dict) -> dict:
+    """The update grown to `size` bytes of JSON by a field we do not read."""
+    return {**body, "padding": "x" * (size - len(json.dumps({**body, "padding": ""})))}
+
+
+def test_it_takes_an_update_as_large_as_room_for_the_largest_photo_and_not_a_byte_more(
+    client, endpoint, ticket, settings
+):
+    settings.EVIDENCE_MAX_BYTES = 30_000
+    # 64 KiB for the update, 40,000 for the base64 of a 30,000-byte photo, and a sixteenth of that for a
+    # JSON encoder that escapes its slashes.
+    room = 64 * 1024 + 40_000 + 2_500
+
+    over = post_update(client, endpoint, padded_to(room + 1, update(ticket.tracking_number, "on_scene")))
+    assert over.status_code == 413 and over.json() == {"error": "The update is too large."}
+    assert not InboundUpdate.objects.exists()
+
+    at = post_update(client, endpoint, padded_to(room, update(ticket.tracking_number, "on_scene")))
+    assert at.status_code == 200 and at.json() == {"result": "applied"}
+    assert len(InboundUpdate.objects.get().payload["padding"]) > 100_000
+    assert Report.objects.get(pk=ticket.pk).status == "on_scene"
+
+
+def test_it_reads_a_body_up_to_the_limit_and_refuses_a_longer_one():
+    # The view holds Content-Length to the limit first, and Django's WSGI stream ends there; read_body
+    # still refuses on its own a stream that runs on (a server that does not end it at Content-Length).
+    def request(body: bytes):
+        return RequestFactory().post(UPDATES_URL, data=body, content_type="application/json")
+
+    assert api.read_body(request(b"x" * 10), 10) == b"x" * 10
+    assert api.read_body(request(b"x" * 11), 10) is None
