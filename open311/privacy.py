@@ -43,6 +43,7 @@ UPDATE_STATUSES = {
     Status.DUPLICATE: "duplicate",
     Status.REJECTED: "no_further_action",
     Status.REFERRED: "not_councils_responsibility",
+    Status.WITHDRAWN: "closed",  # the resident took it back before review
 }
 
 

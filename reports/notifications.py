@@ -177,6 +177,8 @@ def send_outbox_email(message: OutboxMessage) -> None:
     context["status_url"] = status_url(token)
     if template == FOLLOW_UP_TEMPLATE:
         context["follow_up_urls"] = follow_up_urls(token)
+    if template == texts.UPLOAD_LINK_TEMPLATE:
+        context.update(texts.upload_link_context(event_id))
     subject, text, html = render_email(report, template, context)
     email = EmailMultiAlternatives(
         subject, text, to=[report.contact_email], headers={"Message-ID": message_id(message)}

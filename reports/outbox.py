@@ -185,6 +185,17 @@ def retry_now(message: OutboxMessage) -> bool:
     return bool(requeued)
 
 
+def cancel_pending(report: Report, kinds: tuple[str, ...]) -> int:
+    """Work for this report that makes no sense any more (it was withdrawn) is never sent. A row a worker
+    holds at this moment is left to finish: it may be on its way already."""
+    now = timezone.now()
+    return (
+        OutboxMessage.objects.filter(report=report, kind__in=kinds, state=OutboxMessage.State.PENDING)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(state=OutboxMessage.State.CANCELLED, last_error="cancelled: the report was withdrawn")
+    )
+
+
 def claim_and_run(message_id: int, handlers: dict[str, Callable[[OutboxMessage], None]]) -> str:
     """Claim the row, run its handler, record the outcome. Returns what happened, for logs and tests."""
     message = claim(message_id)

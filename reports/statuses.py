@@ -22,6 +22,8 @@ class Status(models.TextChoices):
     ON_SCENE = "on_scene", _("Enforcement on scene")
     RESOLVED = "resolved", _("Resolved")
     CLOSED = "closed", _("Closed")
+    # The resident took it back before a report taker started on it (reports/resident_changes.py).
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 S = Status
@@ -39,6 +41,7 @@ ALLOWED_MOVES: dict[str, frozenset[str]] = {
             S.DISPATCHED,
             S.ON_SCENE,
             S.RESOLVED,
+            S.WITHDRAWN,
         }
     ),
     S.IN_REVIEW: frozenset(
@@ -53,6 +56,7 @@ ALLOWED_MOVES: dict[str, frozenset[str]] = {
     S.DUPLICATE: frozenset(),
     S.RESOLVED: frozenset(),
     S.CLOSED: frozenset(),
+    S.WITHDRAWN: frozenset(),
 }
 
 # In the table's order, which is also the order the queue page's partial indexes were built with.

@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from . import outbox, sms
-from .models import OutboxMessage, PhoneCode, Report, ReportEvent, SmsOptOut, StatusLink
+from .models import OutboxMessage, PhoneCode, Report, ReportEvent, SmsOptOut, StatusLink, UploadLink
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,10 @@ TEMPLATES = {
     "parking-resolved",
     "status-link",
     "follow-up",
+    "report-withdrawn",
+    "upload-link",
 }
+UPLOAD_LINK_TEMPLATE = "upload-link"  # reports/upload_links.py sends it, by email and by text
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 START_WORDS = {"START", "YES", "UNSTOP", "OPTIN"}
 STILL_THERE_WORD = "STILL"  # the parking-resolved text asks for it; the view reopens the ticket
@@ -93,7 +96,7 @@ def send_outbox_text(message: OutboxMessage) -> None:
         if report is None:
             raise outbox.GiveUp("the report was purged before its text went out")
         to = message.payload.get("to") or report.contact_phone
-        body = report_text(report, template)
+        body = report_text(report, template, event_id=message.payload.get("event"))
     if SmsOptOut.stopped(to):
         raise outbox.GiveUp("the resident replied STOP")
     deliver(to, body)
@@ -118,7 +121,19 @@ def code_text(message: OutboxMessage) -> tuple[str, str]:
     return code.phone, render("code", code.draft.language, context)
 
 
-def report_text(report: Report, template: str) -> str:
+def upload_link_context(event_id: int | None) -> dict:
+    """The one-time upload link an email or text carries; none once it is used or expired."""
+    link = UploadLink.unused_for_event(event_id)
+    if link is None:
+        raise outbox.GiveUp("the upload link was used or expired before it went out")
+    return {
+        "upload_url": settings.SITE_URL + reverse("report-upload-link", args=[link.token]),
+        "upload_expires_at": link.expires_at,
+        "upload_days": round((link.expires_at - link.created_at).total_seconds() / 86400),
+    }
+
+
+def report_text(report: Report, template: str, *, event_id: int | None = None) -> str:
     token = StatusLink.issue(report)
     context = {
         "report": report,
@@ -129,6 +144,8 @@ def report_text(report: Report, template: str) -> str:
         "PHONE_311": settings.PHONE_311,
         "PHONE_POLICE_NON_EMERGENCY": settings.PHONE_POLICE_NON_EMERGENCY,
     }
+    if template == UPLOAD_LINK_TEMPLATE:
+        context.update(upload_link_context(event_id))
     # What staff wrote stays behind the link, in the resident's language: it may name the resident's
     # things ("the serial number of the Trek FX 3"), and it would not fit in two segments.
     return render(template, report.language, context)

@@ -10,16 +10,20 @@ from .views import (
     intake,
     public_figures,
     resident,
+    resident_changes,
     staff,
     staff_queue,
     staff_report,
     supervisor,
     texts_inbound,
     two_factor,
+    upload_link,
 )
 
 urlpatterns = [
     path("", include(resident.urlpatterns)),
+    path("", include(resident_changes.urlpatterns)),
+    path("", include(upload_link.urlpatterns)),
     path("", include(follow_up.urlpatterns)),
     path("", include(health.urlpatterns)),
     path("", include(public_figures.urlpatterns)),

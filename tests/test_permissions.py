@@ -93,6 +93,7 @@ def cases(theft: Report, parking: Report) -> list[tuple[str, str, str, set[str]]
         ("intake-save", "get", reverse("intake-save"), INTAKE),
         # No report filed in the agent's session: back to the start, once past the access check.
         ("intake-text-link", "post", reverse("intake-text-link"), INTAKE),
+        ("intake-upload-link", "post", reverse("intake-upload-link"), INTAKE),
         # No file in the agent's draft by that id: a 404 once past the access check.
         ("intake-upload", "get", reverse("intake-upload", args=[uuid.uuid4()]), INTAKE),
     ]

@@ -15,7 +15,16 @@ from django.utils import timezone, translation
 from twilio.request_validator import RequestValidator
 
 from reports import notifications, outbox, sms, tasks, texts, workflow
-from reports.models import Disposition, OutboxMessage, PhoneCode, Report, ResponseTemplate, SmsOptOut
+from reports.models import (
+    Disposition,
+    OutboxMessage,
+    PhoneCode,
+    Report,
+    ReportEvent,
+    ResponseTemplate,
+    SmsOptOut,
+    UploadLink,
+)
 
 from .conftest import sign_in, wait_for
 from .factories import file_parking, make_report
@@ -295,9 +304,15 @@ def test_every_text_fits_two_segments_in_every_language(catalog, language, setti
     settings.SITE_URL = "https://311.minneapolismn.gov"
     report = make_report(language=language, case_number="MP26-000123", info_due_at=timezone.now())
     bodies = []
-    for template in sorted(texts.TEMPLATES - {"parking-resolved"}):
+    for template in sorted(texts.TEMPLATES - {"parking-resolved", "upload-link"}):
         bodies.append(texts.report_text(report, template))
         assert report.tracking_number in bodies[-1]
+    link = UploadLink.objects.create(report=report, expires_at=timezone.now() + timedelta(days=3))
+    event = ReportEvent.objects.create(
+        report=report, kind=ReportEvent.Kind.UPLOAD_LINK, data={"link": link.pk}
+    )
+    bodies.append(texts.report_text(report, "upload-link", event_id=event.pk))
+    assert link.token in bodies[-1] and report.tracking_number in bodies[-1]
     for outcome in Disposition.objects.values_list("code", flat=True):
         report.outcome = outcome
         bodies.append(texts.report_text(report, "parking-resolved"))

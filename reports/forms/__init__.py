@@ -3,6 +3,7 @@
 One home, split by concern: the safety check, the details, the files.
 """
 
+from .changes import MoreInfoForm, UploadForm, WithdrawForm
 from .common import (
     EARLIEST_YEAR,
     LATEST_YEAR,
@@ -66,6 +67,9 @@ __all__ = [
     "MultipleFileInput",
     "Progress",
     "ReplyForm",
+    "MoreInfoForm",
+    "UploadForm",
+    "WithdrawForm",
     "SaveForLaterForm",
     "StolenItemForm",
     "StolenItemFormSet",

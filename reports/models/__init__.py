@@ -35,6 +35,7 @@ from .report import (
     new_tracking_number,
 )
 from .sms import PhoneCode, SmsOptOut
+from .upload_link import UploadLink
 
 __all__ = [
     "TRACKING_ALPHABET",
@@ -73,6 +74,7 @@ __all__ = [
     "StatusLink",
     "StopReason",
     "StolenItem",
+    "UploadLink",
     "WorkerHeartbeat",
     "hash_token",
     "new_tracking_number",

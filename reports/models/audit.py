@@ -46,6 +46,9 @@ class ReportEvent(models.Model):
         ME_TOO = "me_too", _("Someone else reported the same problem")
         ESCALATED = "escalated", _("Not dispatched in time: escalated")
         STILL_THERE = "still_there", _("The resident says the vehicle is still there")
+        EDITED = "edited", _("The resident changed the report")
+        MORE_INFO = "more_info", _("The resident sent more information")
+        UPLOAD_LINK = "upload_link", _("Upload link sent")
 
     report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(

@@ -28,6 +28,8 @@ class OutboxMessage(models.Model):
         PENDING = "pending", _("Pending")
         DONE = "done", _("Done")
         DEAD = "dead", _("Failed for good")
+        # Not needed any more: its report was withdrawn before it went (reports/resident_changes.py).
+        CANCELLED = "cancelled", _("Cancelled")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.CASCADE, related_name="outbox")

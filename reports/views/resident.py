@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from reports import evidence as evidence_files
-from reports import forms, queries, routing, staff_messages, submission, workflow
+from reports import forms, queries, resident_changes, routing, staff_messages, submission, workflow
 from reports.models import Disposition, StatusLink
 from reports.pdf import approved_report_pdf, filed_report_pdf
 from reports.statuses import Status
@@ -44,14 +44,14 @@ def in_report_language(request, report) -> None:
         request.LANGUAGE_CODE = report.language
 
 
-def status_page(request, report, token, reply_form=None):
+def status_page(request, report, token, reply_form=None, more_form=None):
     explanations, language = queries.reason_explanations(), translation.get_language()
     outcomes = Disposition.labels() if report.is_parking else {}  # only parking work has closing codes
     events = [
         (
             event,
             explanations.get(event.data.get("reason")),
-            staff_messages.for_resident(event, language),
+            [] if resident_changes.is_by_resident(event) else staff_messages.for_resident(event, language),
             outcomes.get(event.data.get("outcome")) if event.to_status == Status.RESOLVED else None,
         )
         for event in queries.public_timeline(report)
@@ -68,6 +68,10 @@ def status_page(request, report, token, reply_form=None):
             "evidence": queries.resident_evidence(report),
             "reply_form": (reply_form or forms.ReplyForm()) if waiting else None,
             "question": staff_messages.for_resident(question, language) if question else None,
+            "can_change": resident_changes.can_change(report),
+            "more_form": (more_form or forms.MoreInfoForm())
+            if resident_changes.can_send_more(report)
+            else None,
             "still_there": workflow.can_say_still_there(report),
             "still_there_hours": workflow.STILL_THERE_HOURS,
         },

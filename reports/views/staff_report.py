@@ -10,7 +10,17 @@ from django.utils.translation import get_language_info, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from reports import access, display, evidence, queries, routing, staff_forms, staff_messages, workflow
+from reports import (
+    access,
+    display,
+    evidence,
+    queries,
+    routing,
+    staff_forms,
+    staff_messages,
+    upload_links,
+    workflow,
+)
 from reports.actions import Action, perform
 from reports.models import Report, ReportEvent
 from reports.statuses import ALLOWED_MOVES, OPEN_STATUSES, Status
@@ -47,6 +57,11 @@ ACTIONS = {
             r, by=u, message=d["note"], template=d.get("template"), missing=d.get("missing", "")
         ),
         gettext_lazy("The resident has been asked for more information."),
+    ),
+    "upload-link": Action(
+        forms.Form,
+        lambda r, d, u: upload_links.send(r, by=u),
+        gettext_lazy("A link to add photos or documents is on its way to the resident."),
     ),
     "reject": Action(
         staff_forms.RejectForm,
