@@ -83,7 +83,8 @@ class PeriodTotals:
 
 def period_totals(period: Period) -> PeriodTotals:
     counts = dict(
-        Report.objects.filter(in_period("created_at", period))
+        # A supplement adds to a case already counted: incidents diverted are counted once.
+        Report.objects.filter(in_period("created_at", period), supplement_of__isnull=True)
         .values_list("channel")
         .annotate(n=Count("id"))
         .order_by()
@@ -256,7 +257,7 @@ def weekly_grouped(weeks: int, now: datetime | None) -> tuple[list[date], dict[t
     start = datetime.combine(mondays[0], time.min, tzinfo=city)
     end = datetime.combine(mondays[-1] + timedelta(weeks=1), time.min, tzinfo=city)
     grouped = (
-        Report.objects.filter(created_at__gte=start, created_at__lt=end)
+        Report.objects.filter(created_at__gte=start, created_at__lt=end, supplement_of__isnull=True)
         .annotate(week=TruncWeek("created_at", tzinfo=city))
         .values_list("week", "report_type_id", "channel")
         .annotate(n=Count("id"))

@@ -13,14 +13,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import notifications, staff_messages
+from . import case_numbers, notifications, staff_messages
 from .models import (
-    CaseNumberCounter,
     Evidence,
     MeToo,
     Queue,
@@ -186,23 +185,11 @@ def approve(
     with transaction.atomic():
         lock(report)
         check_move(report, S.APPROVED)
-        report.case_number = next_case_number()
+        report.case_number = case_numbers.for_approval(report)
         data = staff_messages.event_data(template, missing)
         event = move(report, S.APPROVED, by=by, note=note, data=data, extra_fields=("case_number",))
         notifications.notify(report, "report-approved", event=event)
     return event
-
-
-def next_case_number() -> str:
-    year = timezone.localdate().year
-    try:
-        with transaction.atomic():
-            counter, _ = CaseNumberCounter.objects.select_for_update().get_or_create(year=year)
-    except IntegrityError:  # another approval created this year's counter first
-        counter = CaseNumberCounter.objects.select_for_update().get(year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"{settings.CASE_NUMBER_PREFIX}{year % 100:02d}-{counter.last:06d}"
 
 
 def request_info(

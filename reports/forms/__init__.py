@@ -3,7 +3,7 @@
 One home, split by concern: the safety check, the details, the files.
 """
 
-from .changes import MoreInfoForm, UploadForm, WithdrawForm
+from .changes import MoreInfoForm, SupplementForm, SupplementItemFormSet, UploadForm, WithdrawForm
 from .common import (
     EARLIEST_YEAR,
     LATEST_YEAR,
@@ -69,6 +69,8 @@ __all__ = [
     "ReplyForm",
     "MoreInfoForm",
     "UploadForm",
+    "SupplementForm",
+    "SupplementItemFormSet",
     "WithdrawForm",
     "SaveForLaterForm",
     "StolenItemForm",

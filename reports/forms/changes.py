@@ -1,11 +1,12 @@
-"""What a resident sends from the status link besides an answer: a withdrawal, more information, or the
-files behind a one-time upload link."""
+"""What a resident sends from the status link besides an answer: a withdrawal, more information, a
+supplemental report, or the files behind a one-time upload link."""
 
 from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .details import MAX_ITEMS, BaseStolenItemFormSet, StolenItemForm
 from .evidence import ACCEPTED_FILES, MultipleFileField, MultipleFileInput
 
 
@@ -44,3 +45,29 @@ class UploadForm(forms.Form):
         widget=MultipleFileInput(attrs={"accept": ACCEPTED_FILES}),
         error_messages={"required": _("Choose at least one photo or document.")},
     )
+
+
+class SupplementForm(forms.Form):
+    description = forms.CharField(
+        label=_("What did you find?"),
+        help_text=_("For example: a second item that was taken, a receipt, or the serial number of an item."),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    files = MultipleFileField(
+        label=_("Photos or documents (optional)"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": ACCEPTED_FILES}),
+    )
+
+
+# More stolen items, all optional: a row left empty is not an item.
+SupplementItemFormSet = forms.formset_factory(
+    StolenItemForm,
+    formset=BaseStolenItemFormSet,
+    extra=1,
+    min_num=0,
+    max_num=MAX_ITEMS,
+    validate_max=True,
+    absolute_max=MAX_ITEMS,
+)

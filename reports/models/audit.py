@@ -49,6 +49,7 @@ class ReportEvent(models.Model):
         EDITED = "edited", _("The resident changed the report")
         MORE_INFO = "more_info", _("The resident sent more information")
         UPLOAD_LINK = "upload_link", _("Upload link sent")
+        SUPPLEMENT = "supplement", _("A supplemental report was filed")
 
     report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(

@@ -93,6 +93,12 @@ class Report(models.Model):
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A supplemental report: more items, a receipt or a serial number found after the original was
+    # approved (reports/supplements.py). Reviewed like any report; approved, it is numbered under the
+    # original's case number ("MP26-000123-S1") and the original's PDF is issued again with it.
+    supplement_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="supplements"
+    )
     # Parking: who Traffic Control sent, and what they found.
     enforcement_unit = models.CharField(max_length=60, blank=True)
     outcome = models.CharField(max_length=40, blank=True)  # a Disposition's code

@@ -13,7 +13,16 @@ from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from reports import evidence as evidence_files
-from reports import forms, queries, resident_changes, routing, staff_messages, submission, workflow
+from reports import (
+    forms,
+    queries,
+    resident_changes,
+    routing,
+    staff_messages,
+    submission,
+    supplements,
+    workflow,
+)
 from reports.models import Disposition, StatusLink
 from reports.pdf import approved_report_pdf, filed_report_pdf
 from reports.statuses import Status
@@ -69,6 +78,8 @@ def status_page(request, report, token, reply_form=None, more_form=None):
             "reply_form": (reply_form or forms.ReplyForm()) if waiting else None,
             "question": staff_messages.for_resident(question, language) if question else None,
             "can_change": resident_changes.can_change(report),
+            "can_supplement": not supplements.refusal(report),
+            "supplements": list(report.supplements.order_by("created_at", "id")),
             "more_form": (more_form or forms.MoreInfoForm())
             if resident_changes.can_send_more(report)
             else None,

@@ -1,4 +1,5 @@
-"""The status link's pages for changing a report before review, withdrawing it, and sending more."""
+"""The status link's pages for changing a report before review, withdrawing it, sending more, and adding
+a supplemental report to an approved one."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from reports import forms, resident_changes, submission, workflow
-from reports.models import Channel, Report, ReportType
+from reports import forms, resident_changes, submission, supplements, workflow
+from reports.models import Channel, Report, ReportType, StatusLink
 from reports.statuses import CLOSED_STATUSES
 from reports.views.filing_steps import WHAT_FIELDS
 from reports.views.resident import lookup_limit, reply_limit, report_for_token, status_page
@@ -166,8 +167,60 @@ def send_more(request, token):
     return status_page(request, report, token, more_form=form)
 
 
+@require_http_methods(["GET", "POST"])
+@lookup_limit
+@reply_limit
+def supplement(request, token):
+    report = report_for_token(request, token)
+    refused = supplements.refusal(report)
+    if refused:
+        messages.info(request, refused)
+        return redirect("report-status", token)
+    original = supplements.case_of(report)
+    data, files = (request.POST.copy(), request.FILES) if request.method == "POST" else (None, None)
+    adding = data is not None and "add_item" in data
+    if adding:
+        data["items-TOTAL_FORMS"] = str(
+            min(forms.item_count(data.get("items-TOTAL_FORMS")) + 1, forms.MAX_ITEMS)
+        )
+    form = forms.SupplementForm(data, files)
+    items = None
+    if original.report_type.form == ReportType.Form.THEFT:
+        items = forms.SupplementItemFormSet(data, prefix="items", value_cap=original.report_type.value_cap)
+    if adding:
+        forms.quiet(form, items)
+    elif data is not None and form.is_valid() & (items is None or items.is_valid()):
+        uploads, errors = submission.store_uploads(form.cleaned_data["files"])
+        for error in errors:
+            form.add_error("files", error)
+        if not errors:
+            return filed_supplement(request, report, token, form, items, uploads)
+    context = {"report": original, "token": token, "form": form, "items": items}
+    return render(request, "reports/resident/supplement.html", context)
+
+
+def filed_supplement(request, report: Report, token: str, form, items, uploads):
+    try:
+        filed = supplements.file(
+            report,
+            description=form.cleaned_data["description"],
+            items=items.items() if items is not None else [],
+            uploads=uploads,
+        )
+    except workflow.NotAllowed as refused:  # the case changed while the page was open
+        messages.info(request, str(refused))
+        return redirect("report-status", token)
+    messages.success(
+        request,
+        _("Thank you. Your supplement %(number)s was received and will be reviewed like a report.")
+        % {"number": filed.tracking_number},
+    )
+    return redirect("report-status", StatusLink.issue(filed))
+
+
 urlpatterns = [
     path("status/<str:token>/change/", change, name="report-status-change"),
     path("status/<str:token>/withdraw/", withdraw, name="report-status-withdraw"),
     path("status/<str:token>/more/", send_more, name="report-status-more"),
+    path("status/<str:token>/supplement/", supplement, name="report-status-supplement"),
 ]
