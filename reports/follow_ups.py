@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import notifications
 from .models import Channel, FollowUp, FollowUpOptOut, Report, ReportType, UpdatesBy
-from .statuses import CLOSED_STATUSES
+from .statuses import CLOSED_STATUSES, Status
 
 TEMPLATE = notifications.FOLLOW_UP_TEMPLATE
 QUESTIONS = {
@@ -35,6 +35,8 @@ TEXTS = (UpdatesBy.TEXT, UpdatesBy.BOTH)
 # Closures older than this (after the wait) are never asked: a deployment that starts with a backlog of
 # closed reports, or a worker that was down for a week, does not send questions about old news.
 ASK_WITHIN_DAYS = 10
+# Every closure but the resident's own withdrawal: they know what happened, and chose it.
+ASKED_ABOUT = tuple(status for status in CLOSED_STATUSES if status != Status.WITHDRAWN)
 
 
 def contact_hash(contact: str) -> str:
@@ -51,7 +53,8 @@ def due(*, now: datetime | None = None) -> QuerySet[Report]:
     asked_after = now - timedelta(days=settings.FOLLOW_UP_DAYS)
     return Report.objects.filter(
         Q(contact_email__gt="") | Q(contact_phone__gt="", sms_consent_at__isnull=False, updates_by__in=TEXTS),
-        status__in=CLOSED_STATUSES,
+        status__in=ASKED_ABOUT,
+        supplement_of__isnull=True,  # one question per case: the original's
         closed_at__lt=asked_after,
         closed_at__gte=asked_after - timedelta(days=ASK_WITHIN_DAYS),
         follow_up__isnull=True,

@@ -4,16 +4,19 @@ staff see what changed; after, the status page says so and offers "send more inf
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from reports import outbox, tasks, workflow
+from reports import follow_ups, outbox, tasks, workflow
 from reports.models import Evidence, OutboxMessage, Report, ReportEvent
 from reports.statuses import Status
 
 from .conftest import sign_in
-from .factories import file_parking, status_link
+from .factories import file_parking, make_report, status_link
 from .flows import details_for, file_report, status_token
 from .samples import jpeg_bytes, upload
 
@@ -186,3 +189,16 @@ def test_parking_reports_are_traffic_controls_at_once_and_cannot_be_changed_here
     report.refresh_from_db()
     assert report.status == Status.SUBMITTED
 
+
+def test_a_withdrawn_report_gets_no_follow_up_question(resident, catalog, settings):
+    report, token = filed_theft(resident)
+    resident.post(reverse("report-status-withdraw", args=[token]), {"reason": "Found it."})
+    Report.objects.filter(pk=report.pk).update(
+        closed_at=timezone.now() - timedelta(days=settings.FOLLOW_UP_DAYS, hours=1)
+    )
+    approved = make_report(
+        status=Status.APPROVED,
+        contact_email="bo@example.org",
+        closed_at=timezone.now() - timedelta(days=settings.FOLLOW_UP_DAYS, hours=1),
+    )
+    assert list(follow_ups.due()) == [approved]
