@@ -16,6 +16,7 @@ from .views import (
     supervisor,
     texts_inbound,
     two_factor,
+    verify,
 )
 
 urlpatterns = [
@@ -23,6 +24,7 @@ urlpatterns = [
     path("", include(follow_up.urlpatterns)),
     path("", include(health.urlpatterns)),
     path("", include(public_figures.urlpatterns)),
+    path("", include(verify.urlpatterns)),
     path("report/", include(filing_steps.urlpatterns)),
     path("report/", include(filing_phone.urlpatterns)),
     path("report/", include(filing_review.urlpatterns)),

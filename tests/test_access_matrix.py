@@ -49,6 +49,8 @@ PUBLIC = {
     "public-figures": "aggregates for the public, nothing about any one report",
     "open-data": "the open data's description",
     "open-data-file": "open data: only the fields reports/open_data.py allows",
+    "verify": "an insurer checks an approved copy: the form asks for the code",
+    "verify-copy": "the code printed on the copy is the key; only what issued_copies.Verified holds",
     "staff-login": "the sign-in steps",
     "staff-logout": "the sign-in steps",
     "staff-2fa-verify": "the sign-in steps (past the password only)",

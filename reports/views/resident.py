@@ -13,9 +13,9 @@ from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from reports import evidence as evidence_files
-from reports import forms, queries, routing, staff_messages, submission, workflow
+from reports import forms, issued_copies, queries, routing, staff_messages, submission, workflow
 from reports.models import Disposition, StatusLink
-from reports.pdf import approved_report_pdf, filed_report_pdf
+from reports.pdf import filed_report_pdf
 from reports.statuses import Status
 
 reply_limit = ratelimit(key="ip", rate=settings.FILING_STEP_RATE, method="POST", group="status-reply")
@@ -119,10 +119,10 @@ def status_pdf(request, token):
     report = report_for_token(request, token)
     if report.status != Status.APPROVED:
         raise Http404
-    with translation.override(report.language):
-        document = approved_report_pdf(report)
+    # The copy as issued, signed and kept: the same bytes every time, so its SHA-256 can be checked.
+    copy = issued_copies.current_copy(report)
     return FileResponse(
-        io.BytesIO(document),
+        issued_copies.open_copy(copy),
         as_attachment=True,
         filename=f"report-{report.case_number}.pdf",
         content_type="application/pdf",
