@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from .views import (
+    campaign,
     deliveries,
     filing_phone,
     filing_review,
@@ -25,6 +26,7 @@ urlpatterns = [
     path("", include(health.urlpatterns)),
     path("", include(public_figures.urlpatterns)),
     path("", include(verify.urlpatterns)),
+    path("", include(campaign.urlpatterns)),
     path("report/", include(filing_steps.urlpatterns)),
     path("report/", include(filing_phone.urlpatterns)),
     path("report/", include(filing_review.urlpatterns)),

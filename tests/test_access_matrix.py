@@ -50,6 +50,7 @@ PUBLIC = {
     "open-data": "the open data's description",
     "open-data-file": "open data: only the fields reports/open_data.py allows",
     "verify": "an insurer checks an approved copy: the form asks for the code",
+    "flyer": "the R3 campaign flyer: what the home page says, for printing",
     "verify-copy": "the code printed on the copy is the key; only what issued_copies.Verified holds",
     "staff-login": "the sign-in steps",
     "staff-logout": "the sign-in steps",
