@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 TEST_VAR_DIR ?= $(CURDIR)/var/test
 
-.PHONY: install migrate static seed run test test-fast lint format bench mutants messages test-tools clean
+.PHONY: install migrate static seed signing-key run test test-fast lint format bench mutants messages test-tools clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,11 @@ static: install
 seed: migrate
 	$(BIN)/python manage.py seed --demo
 
-run: seed static
+# The self-signed pair that signs approved copies (docs/deploy.md: a city sets its own certificate).
+signing-key: install
+	$(BIN)/python manage.py signing_key
+
+run: seed static signing-key
 	@echo
 	@echo "  The portal:      http://127.0.0.1:8000"
 	@echo "  Staff sign-in:   http://127.0.0.1:8000/staff/  (accounts above, password demo-pass-311,"

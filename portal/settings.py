@@ -52,6 +52,14 @@ def env_path(name: str, default: Path) -> Path:
     return Path(value) if value else default
 
 
+def env_file(name: str) -> str:
+    """The path of a file that must be there at start, or "" when unset."""
+    value = env_str(name)
+    if value and not Path(value).is_file():
+        raise ImproperlyConfigured(f"{name} names no file: {value!r}")
+    return value
+
+
 def env_url(name: str, default: str) -> str:
     """An absolute http(s) URL without a trailing slash, e.g. https://311.example.gov."""
     url = env_str(name, default).rstrip("/")
@@ -406,6 +414,21 @@ CSRF_FAILURE_VIEW = "reports.views.errors.csrf_failure"
 # keeps their report safe, and an hour without a rate limit is the lesser harm.
 RATELIMIT_FAIL_OPEN = True
 RATELIMIT_IP_META_KEY = "reports.ratelimits.client_address"
+
+# --- The approved copy: signed, and checked at /verify/ (reports/signing.py, docs/deploy.md) -----------
+# The city's document-signing certificate and its private key (PEM or DER files), and the intermediate
+# certificates up to its authority's root (one PEM file, optional). Unset, the portal signs with a
+# self-signed pair it makes under VAR_DIR/signing/ when first needed: fine for `make run` and a pilot,
+# but a PDF reader then names no signer it knows.
+REPORT_SIGNING_CERT = env_file("REPORT_SIGNING_CERT")
+REPORT_SIGNING_KEY = env_file("REPORT_SIGNING_KEY")
+REPORT_SIGNING_KEY_PASSWORD = env_secret("REPORT_SIGNING_KEY_PASSWORD")
+REPORT_SIGNING_CHAIN = env_file("REPORT_SIGNING_CHAIN")
+if bool(REPORT_SIGNING_CERT) != bool(REPORT_SIGNING_KEY):
+    raise ImproperlyConfigured("REPORT_SIGNING_CERT and REPORT_SIGNING_KEY must be set together, or neither")
+REPORT_SIGNING_DIR = VAR_DIR / "signing"
+# Opening /verify/<code> pages, per client address: a code cannot be guessed, and nobody gets to try.
+VERIFY_RATE = env_str("VERIFY_RATE", "60/h")
 
 # --- Open311 -----------------------------------------------------------------------------------------
 # Requests per API key (per address without a key).

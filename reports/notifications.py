@@ -131,9 +131,11 @@ def reason_for(template: str, code: str | None):
 
 
 def approved_pdf(report: Report) -> tuple[str, bytes, str]:
-    from .pdf import approved_report_pdf
+    from . import issued_copies
 
-    return f"report-{report.case_number}.pdf", approved_report_pdf(report), "application/pdf"
+    # The issued copy, the same bytes the status link serves (issued now if this email is first).
+    copy = issued_copies.case_copy(report)  # for a supplement, the case's copy issued again with it
+    return f"report-{copy.report.case_number}.pdf", issued_copies.read_copy(copy), "application/pdf"
 
 
 # Emails that carry a file: insurers ask for the approved report.

@@ -3,9 +3,7 @@ marked as not yet reviewed, that they can keep from the moment they file."""
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -14,127 +12,47 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
-from fpdf import FPDF, FontFace
+from fpdf import FontFace
 from fpdf.enums import TableBordersLayout, XPos, YPos
 
 from . import display
 from .display import local_date, local_time
 from .models import Evidence, Report, ReportEvent, ReportType
+from .pdf_layout import (
+    HEADING,
+    INK,
+    LINE,
+    MUTED,
+    RULE,
+    ReportPDF,
+    field_rows,
+    heading,
+    indented,
+    latin1,
+    paragraph,
+    qr_image,
+)
 from .statuses import Status
 
-# The core PDF fonts are latin-1, which already has ñ, á, ü, ¿ and ¡; typographic punctuation is not,
-# so it is swapped for its plain form. Core fonts need no font file, so this runs on any machine.
-PLAIN_PUNCTUATION = str.maketrans(
-    {
-        "“": '"',
-        "”": '"',
-        "„": '"',
-        "‘": "'",
-        "’": "'",
-        "‚": "'",
-        "—": "-",
-        "–": "-",
-        "‑": "-",
-        "…": "...",
-        "•": "-",
-        # Letters that do not decompose into a base letter and an accent.
-        "Ł": "L",
-        "ł": "l",
-        "Đ": "D",
-        "đ": "d",
-        "Œ": "OE",
-        "œ": "oe",
-        "\u202f": " ",
-        "\u2009": " ",
-        "\t": "    ",
-        "\r": "",
-    }
-)
-
-LINE = 5.0  # mm; body text line height
-LABEL_WIDTH = 50.0  # mm; the label column of the label/value rows
-INK = (20, 20, 20)
-MUTED = (90, 90, 90)
-HEADING = (16, 52, 96)
-RULE = (170, 170, 170)
+__all__ = ["Verification", "approved_report_pdf", "filed_report_pdf", "latin1"]
 
 
-def latin1(text: str) -> str:
-    """Text the core fonts can show; other letters lose their accent, and what is left becomes "?"."""
-    text = unicodedata.normalize("NFC", str(text)).translate(PLAIN_PUNCTUATION)
-    try:
-        text.encode("latin-1")
-        return text
-    except UnicodeEncodeError:
-        return "".join(latin1_char(char) for char in text)
+@dataclass(frozen=True)
+class Verification:
+    code: str  # as printed: ABCD-EFGH-JK
+    url: str  # the code's own page, in the QR code
+    form_url: str  # where to type the code
 
 
-def latin1_char(char: str) -> str:
-    if ord(char) < 256:
-        return char
-    if unicodedata.combining(char):
-        return ""
-    base = unicodedata.normalize("NFKD", char).encode("latin-1", "ignore").decode("latin-1")
-    return base or "?"
-
-
-class ReportPDF(FPDF):
-    MARGIN = 18.0  # mm
-
-    def __init__(self, *, running_title: str, footer_note: str, page_label: str) -> None:
-        super().__init__(format="letter", unit="mm")
-        self.running_title, self.footer_note, self.page_label = running_title, footer_note, page_label
-        self.set_margins(self.MARGIN, 16, self.MARGIN)
-        self.set_auto_page_break(True, margin=26)  # leaves room for the footer
-
-    def normalize_text(self, text: str) -> str:
-        # Every string fpdf2 writes passes here, so no label or resident's text can crash the render.
-        return super().normalize_text(latin1(text))
-
-    def header(self) -> None:
-        # Page 1 has the full title; later pages say which case they belong to, in case they get separated.
-        if self.page_no() == 1:
-            return
-        with self.page_margin():
-            self.set_font("helvetica", size=8)
-            self.set_text_color(*MUTED)
-            self.cell(0, 4, self.running_title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-            self.ln(4)
-
-    def footer(self) -> None:
-        with self.page_margin():
-            self.set_y(-22)
-            self.set_draw_color(*RULE)
-            self.line(self.l_margin, self.y, self.w - self.r_margin, self.y)
-            self.ln(1.5)
-            self.set_font("helvetica", size=7.5)
-            self.set_text_color(*MUTED)
-            self.multi_cell(0, 3.5, self.footer_note, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-            # fpdf2 puts the page count in place of its alias once the last page is known.
-            page = self.page_label % {"page": self.page_no(), "pages": self.str_alias_nb_pages}
-            self.cell(0, 4, page, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-    @contextmanager
-    def page_margin(self) -> Iterator[None]:
-        # A page can break while a value column is indented; header and footer still span the page.
-        indented_margin = self.l_margin
-        self.set_left_margin(self.MARGIN)
-        try:
-            yield
-        finally:
-            self.set_left_margin(indented_margin)
-
-    def keep_space(self, height: float) -> None:
-        # Start a new page instead of leaving a heading or a label alone at the bottom.
-        if self.y + height > self.page_break_trigger:
-            self.add_page()
-
-
-def approved_report_pdf(report: Report) -> bytes:
+def approved_report_pdf(report: Report, *, verification: Verification | None = None) -> bytes:
+    """The approved copy; with `verification`, the box that says where to check it (the issued copy,
+    reports/issued_copies.py, always has one)."""
     with override(report.language):
         pdf = new_document(report)
         pdf.add_page()
         write_title(pdf, report)
+        if verification:
+            write_verification(pdf, verification)
         write_case(pdf, report)
         write_when_where(pdf, report)
         write_what(pdf, report)
@@ -142,6 +60,7 @@ def approved_report_pdf(report: Report) -> bytes:
         write_description(pdf, report)
         write_contact(pdf, report)
         write_evidence(pdf, report)
+        write_supplements(pdf, report)
         return bytes(pdf.output())
 
 
@@ -208,61 +127,6 @@ def approval_time(report: Report) -> datetime | None:
     return event.created_at if event else None
 
 
-# --- Building blocks --------------------------------------------------------------------------------------
-
-
-def heading(pdf: ReportPDF, text: str) -> None:
-    pdf.keep_space(6 + 3 * LINE)
-    pdf.ln(3)
-    pdf.set_font("helvetica", style="B", size=11)
-    pdf.set_text_color(*HEADING)
-    pdf.cell(0, 6, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_draw_color(*RULE)
-    pdf.line(pdf.l_margin, pdf.y, pdf.w - pdf.r_margin, pdf.y)
-    pdf.ln(1.5)
-
-
-def field_rows(pdf: ReportPDF, rows: Iterable[tuple[str, str]]) -> None:
-    for label, value in rows:
-        if value not in (None, ""):
-            field_row(pdf, label, str(value))
-
-
-def field_row(pdf: ReportPDF, label: str, value: str) -> None:
-    # The label sits beside the first line of its value; a long value runs on over a page break.
-    pdf.set_font("helvetica", style="B", size=9)
-    label_lines = pdf.multi_cell(LABEL_WIDTH - 2, LINE, label, align="L", dry_run=True, output="LINES")
-    pdf.keep_space(len(label_lines) * LINE)
-    top, page = pdf.y, pdf.page
-    pdf.set_text_color(*MUTED)
-    pdf.multi_cell(LABEL_WIDTH - 2, LINE, label, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    label_bottom = pdf.y
-    pdf.set_xy(pdf.l_margin + LABEL_WIDTH, top)
-    pdf.set_font("helvetica", size=9)
-    pdf.set_text_color(*INK)
-    with indented(pdf, LABEL_WIDTH):
-        pdf.multi_cell(0, LINE, value, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    if pdf.page == page:
-        pdf.set_y(max(pdf.y, label_bottom))
-    pdf.ln(0.8)
-
-
-@contextmanager
-def indented(pdf: ReportPDF, by: float) -> Iterator[None]:
-    # Moving the margin, not just x, keeps text that runs onto a new page in its column.
-    pdf.set_left_margin(pdf.l_margin + by)
-    try:
-        yield
-    finally:
-        pdf.set_left_margin(pdf.l_margin - by)
-
-
-def paragraph(pdf: ReportPDF, text: str, *, size: float = 9, color: tuple[int, int, int] = INK) -> None:
-    pdf.set_font("helvetica", size=size)
-    pdf.set_text_color(*color)
-    pdf.multi_cell(0, LINE, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-
 # --- The sections -----------------------------------------------------------------------------------------
 
 
@@ -275,6 +139,36 @@ def write_title(pdf: ReportPDF, report: Report) -> None:
     pdf.set_font("helvetica", size=11)
     pdf.set_text_color(*INK)
     pdf.multi_cell(0, 6, report.subtype.name, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def write_verification(pdf: ReportPDF, verification: Verification) -> None:
+    # Beside the QR code: where to check this copy, and the code to type there if the camera cannot.
+    size, top = 30.0, pdf.y + 3
+    pdf.set_draw_color(*RULE)
+    pdf.rect(pdf.l_margin, top, pdf.w - pdf.l_margin - pdf.r_margin, size + 2)
+    pdf.image(qr_image(verification.url), x=pdf.l_margin + 1, y=top + 1, w=size, h=size)
+    pdf.set_xy(pdf.l_margin + size + 4, top + 3)
+    with indented(pdf, size + 4):
+        pdf.set_font("helvetica", style="B", size=10)
+        pdf.set_text_color(*HEADING)
+        pdf.cell(0, LINE, _("Check this copy"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        paragraph(
+            pdf, _("Scan the code, or go to %(url)s and enter:") % {"url": verification.form_url}, size=8.5
+        )
+        pdf.set_font("courier", style="B", size=14)
+        pdf.cell(0, 7, verification.code, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        paragraph(
+            pdf,
+            _(
+                "The page confirms the case number, the dates and this file's SHA-256 fingerprint. The "
+                "file is digitally signed by %(city)s 311: any change to it breaks the signature."
+            )
+            % {"city": settings.CITY_NAME},
+            size=7.5,
+            color=MUTED,
+            line=3.5,
+        )
+    pdf.set_y(top + size + 4)
 
 
 def write_case(pdf: ReportPDF, report: Report) -> None:
@@ -428,6 +322,25 @@ def write_evidence(pdf: ReportPDF, report: Report) -> None:
     )
     for evidence in files:
         evidence_entry(pdf, evidence)
+
+
+def write_supplements(pdf: ReportPDF, report: Report) -> None:
+    """The approved supplements, in the order of their numbers: each issue of the case's copy has them all."""
+    approved = report.supplements.filter(status=Status.APPROVED).order_by("closed_at", "id")
+    for supplement in approved.prefetch_related("items", "evidence"):
+        heading(pdf, _("Supplement %(number)s") % {"number": supplement.case_number})
+        field_rows(
+            pdf,
+            [
+                (_("Filed"), local_time(supplement.created_at)),
+                (_("Approved"), local_time(supplement.closed_at)),
+            ],
+        )
+        items_table(pdf, supplement)
+        if supplement.description.strip():
+            paragraph(pdf, supplement.description.strip())
+        for evidence in supplement.evidence.without_field_photos():
+            evidence_entry(pdf, evidence)
 
 
 def evidence_entry(pdf: ReportPDF, evidence: Evidence) -> None:

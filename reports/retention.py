@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import evidence
-from .models import Evidence, Report, ReportEvent, RetentionPurge
+from .models import Evidence, IssuedCopy, Report, ReportEvent, RetentionPurge
 from .statuses import CLOSED_STATUSES
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ def purge_expired() -> RetentionPurge:
 
 def purge_batch(ids: list[int], run: RetentionPurge) -> None:
     files = list(Evidence.objects.filter(report_id__in=ids).values_list("original", "derived", "thumbnail"))
+    copies = list(IssuedCopy.objects.filter(report_id__in=ids).values_list("file", flat=True))
     with transaction.atomic():
         run.events += ReportEvent.objects.filter(report_id__in=ids).purge_for_retention()
         run.reports += len(ids)
@@ -50,3 +51,5 @@ def purge_batch(ids: list[int], run: RetentionPurge) -> None:
         for name in filter(None, names):
             storage.delete(name)
         run.evidence_files += 1
+    for name in copies:  # the signed approved copies (reports/issued_copies.py); not counted as evidence
+        storage.delete(name)

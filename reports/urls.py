@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from .views import (
+    campaign,
     deliveries,
     filing_phone,
     filing_review,
@@ -18,6 +19,7 @@ from .views import (
     texts_inbound,
     two_factor,
     upload_link,
+    verify,
 )
 
 urlpatterns = [
@@ -27,6 +29,8 @@ urlpatterns = [
     path("", include(follow_up.urlpatterns)),
     path("", include(health.urlpatterns)),
     path("", include(public_figures.urlpatterns)),
+    path("", include(verify.urlpatterns)),
+    path("", include(campaign.urlpatterns)),
     path("report/", include(filing_steps.urlpatterns)),
     path("report/", include(filing_phone.urlpatterns)),
     path("report/", include(filing_review.urlpatterns)),

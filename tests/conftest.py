@@ -5,6 +5,7 @@ import shutil
 import threading
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
 import django_otp
 import pytest
@@ -77,6 +78,25 @@ def sms_outbox(settings, tmp_path):
     settings.SMS_BACKEND = "reports.sms.FileBackend"
     settings.SMS_FILE_PATH = tmp_path / "sms"
     return tmp_path / "sms"
+
+
+@pytest.fixture(scope="session")
+def signing_pair(tmp_path_factory) -> tuple[Path, Path]:
+    """A throwaway key and self-signed certificate for the approved copies: (certificate, key)."""
+    from reports.signing import self_signed_pair
+
+    folder = tmp_path_factory.mktemp("signing")
+    key, certificate = self_signed_pair("Test 311 signing certificate", years=1)
+    (folder / "key.pem").write_bytes(key)
+    (folder / "certificate.pem").write_bytes(certificate)
+    return folder / "certificate.pem", folder / "key.pem"
+
+
+@pytest.fixture(autouse=True)
+def signing_key(settings, signing_pair):
+    # Every test signs with the throwaway pair, never with one a dev machine keeps under VAR_DIR.
+    settings.REPORT_SIGNING_CERT, settings.REPORT_SIGNING_KEY = map(str, signing_pair)
+    return signing_pair
 
 
 @pytest.fixture(autouse=True)

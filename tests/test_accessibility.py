@@ -9,16 +9,18 @@ Each test walks through many pages and reports every finding at the end, not onl
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.db import connections
 from django.test import Client, RequestFactory
 from django.urls import get_resolver, reverse
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from reports import workflow
+from reports import issued_copies, workflow
 from reports.models import Report
 
 from . import samples
@@ -249,6 +251,42 @@ def test_the_status_page_and_its_reply_form_in_error(phone, audit, report_taker,
     error_summary_shown(phone)
     audit(phone, "status page, the answer sent empty")
     audit.assert_clean()
+
+
+def test_the_verification_pages(phone, audit, report_taker, client):
+    file_report(client, "theft-other")
+    report = Report.objects.get()
+    workflow.approve(report, by=report_taker)
+    copy = in_a_thread(issued_copies.current_copy, report)
+
+    phone.goto(reverse("verify"))
+    audit(phone, "check a report copy")
+    phone.get_by_label("Verification code").fill("ABC")
+    phone.get_by_role("button", name="Check the code").click()
+    error_summary_shown(phone)
+    audit(phone, "check a report copy, a code that cannot be one")
+    phone.get_by_label("Verification code").fill(copy.code.lower())
+    phone.get_by_role("button", name="Check the code").click()
+    phone.wait_for_selector("[data-sha256]")
+    audit(phone, "a report copy verified")
+    in_a_thread(issued_copies.issue_copy, report)
+    phone.reload()
+    phone.wait_for_selector("[data-superseded]")
+    audit(phone, "a report copy verified, superseded")
+    audit.assert_clean()
+
+
+def in_a_thread(function, *args):
+    # pyHanko signs through asyncio.run, which refuses to run inside Playwright's loop (this thread's);
+    # the web and worker processes that sign have no loop of their own.
+    def run():
+        try:
+            return function(*args)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()
 
 
 def test_the_error_pages(phone, audit):

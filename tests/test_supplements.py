@@ -4,12 +4,16 @@ numbered under its case number (MP26-000123-S1)."""
 
 from __future__ import annotations
 
+import hashlib
+import io
+
 import pytest
 from django.test import Client
 from django.urls import reverse
+from pypdf import PdfReader
 
 from reports import figures, workflow
-from reports.models import Report, ReportEvent
+from reports.models import IssuedCopy, Report, ReportEvent, StatusLink
 from reports.statuses import Status
 
 from .conftest import sign_in
@@ -135,3 +139,35 @@ def test_supplements_do_not_count_as_new_reports_in_the_figures(resident, catalo
     assert figures.period_totals(period).total == 1  # one incident diverted, however many supplements
     _mondays, weekly = figures.weekly_grouped(2, None)
     assert sum(weekly.values()) == 1
+
+
+def pdf_text(data: bytes) -> str:
+    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def download(client: Client, token: str) -> bytes:
+    response = client.get(reverse("report-status-pdf", args=[token]))
+    assert response.status_code == 200
+    return b"".join(response.streaming_content)
+
+
+def test_the_cases_pdf_is_issued_again_with_an_approved_supplement(resident, catalog, report_taker):
+    original, token = approved_theft(resident, report_taker)
+    first = download(resident, token)
+    assert "Supplement" not in pdf_text(first)
+
+    add_supplement(resident, token)
+    supplement = Report.objects.get(supplement_of=original)
+    supplement_token = StatusLink.issue(supplement)
+    assert download(resident, token) == first  # filed, not yet approved: the same copy
+    workflow.approve(supplement, by=report_taker)
+
+    reissued = download(resident, token)
+    text = pdf_text(reissued)
+    assert f"Supplement {original.case_number}-S1" in text and "SN-HP-77" in text
+    assert download(resident, supplement_token) == reissued  # the supplement's link serves the case's copy
+    assert download(resident, token) == reissued  # issued once
+    old, new = IssuedCopy.objects.filter(report=original).order_by("revision")
+    assert (old.revision, new.revision) == (1, 2) and new.sha256 == hashlib.sha256(reissued).hexdigest()
+    superseded = resident.get(reverse("verify-copy", args=[old.code])).content.decode()
+    assert "A newer copy exists" in superseded

@@ -19,6 +19,7 @@ from .catalog import (
 from .draft import Draft, DraftUpload
 from .follow_up import FollowUp, FollowUpOptOut
 from .funnel import FunnelEvent, FunnelStep, StopReason
+from .issued_copy import IssuedCopy, new_verification_code, printed_code, stored_code
 from .me_too import MeToo
 from .operations import RetentionPurge, WorkerHeartbeat
 from .outbox import OutboxMessage
@@ -53,6 +54,7 @@ __all__ = [
     "FunnelEvent",
     "FunnelStep",
     "Holiday",
+    "IssuedCopy",
     "LanguageLine",
     "OutboxMessage",
     "PhoneCode",
@@ -78,4 +80,7 @@ __all__ = [
     "WorkerHeartbeat",
     "hash_token",
     "new_tracking_number",
+    "new_verification_code",
+    "printed_code",
+    "stored_code",
 ]

@@ -15,6 +15,7 @@ from django_ratelimit.decorators import ratelimit
 from reports import evidence as evidence_files
 from reports import (
     forms,
+    issued_copies,
     queries,
     resident_changes,
     routing,
@@ -24,7 +25,7 @@ from reports import (
     workflow,
 )
 from reports.models import Disposition, StatusLink
-from reports.pdf import approved_report_pdf, filed_report_pdf
+from reports.pdf import filed_report_pdf
 from reports.statuses import Status
 
 reply_limit = ratelimit(key="ip", rate=settings.FILING_STEP_RATE, method="POST", group="status-reply")
@@ -134,12 +135,12 @@ def status_pdf(request, token):
     report = report_for_token(request, token)
     if report.status != Status.APPROVED:
         raise Http404
-    with translation.override(report.language):
-        document = approved_report_pdf(report)
+    # The copy as issued, signed and kept: the same bytes every time, so its SHA-256 can be checked.
+    copy = issued_copies.case_copy(report)  # a supplement's is its case's: the original's, with it
     return FileResponse(
-        io.BytesIO(document),
+        issued_copies.open_copy(copy),
         as_attachment=True,
-        filename=f"report-{report.case_number}.pdf",
+        filename=f"report-{copy.report.case_number}.pdf",
         content_type="application/pdf",
     )
 

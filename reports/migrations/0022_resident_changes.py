@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0020_follow_up'),
+        ('reports', '0021_issued_copy'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0021_resident_changes'),
+        ('reports', '0022_resident_changes'),
     ]
 
     operations = [
