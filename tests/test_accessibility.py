@@ -20,8 +20,8 @@ from django.urls import get_resolver, reverse
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from reports import issued_copies, workflow
-from reports.models import Report
+from reports import issued_copies, upload_links, workflow
+from reports.models import Report, UploadLink
 
 from . import samples
 from .browser_support import (
@@ -250,6 +250,30 @@ def test_the_status_page_and_its_reply_form_in_error(phone, audit, report_taker,
     phone.locator("[data-submit-once]").click()
     error_summary_shown(phone)
     audit(phone, "status page, the answer sent empty")
+    audit.assert_clean()
+
+
+def test_the_pages_a_resident_changes_a_report_with(phone, audit, report_taker, client):
+    file_report(client, "theft-other")
+    token = status_token(client)
+    report = Report.objects.get()
+
+    phone.goto(reverse("report-status", args=[token]))
+    audit(phone, "status page before review: change, withdraw, send more")
+    phone.goto(reverse("report-status-change", args=[token]))
+    audit(phone, "change the details")
+    phone.fill("#id_description", "")
+    phone.locator("main button[type=submit]:not([name])").click()
+    error_summary_shown(phone)
+    audit(phone, "change the details, a required field emptied")
+    phone.goto(reverse("report-status-withdraw", args=[token]))
+    audit(phone, "withdraw")
+    link = upload_links.send(report, by=report_taker).data["link"]
+    phone.goto(reverse("report-upload-link", args=[UploadLink.objects.get(pk=link).token]))
+    audit(phone, "the page an upload link opens")
+    workflow.approve(report, by=report_taker)
+    phone.goto(reverse("report-status-supplement", args=[token]))
+    audit(phone, "add a supplement")
     audit.assert_clean()
 
 

@@ -202,3 +202,13 @@ def test_a_withdrawn_report_gets_no_follow_up_question(resident, catalog, settin
         closed_at=timezone.now() - timedelta(days=settings.FOLLOW_UP_DAYS, hours=1),
     )
     assert list(follow_ups.due()) == [approved]
+
+
+def test_add_another_item_on_the_change_page_saves_nothing_yet(resident, catalog):
+    report, token = filed_theft(resident)
+    page = resident.post(
+        reverse("report-status-change", args=[token]), edit_post(report, add_item="1", description="Later.")
+    ).content.decode()
+    assert 'id="item-2"' in page and "Later." in page
+    report.refresh_from_db()
+    assert report.description == "It happened overnight." and report.items.count() == 1

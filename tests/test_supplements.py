@@ -171,3 +171,14 @@ def test_the_cases_pdf_is_issued_again_with_an_approved_supplement(resident, cat
     assert (old.revision, new.revision) == (1, 2) and new.sha256 == hashlib.sha256(reissued).hexdigest()
     superseded = resident.get(reverse("verify-copy", args=[old.code])).content.decode()
     assert "A newer copy exists" in superseded
+
+
+def test_add_another_item_brings_the_page_back_with_one_more_row_and_files_nothing(
+    resident, catalog, report_taker
+):
+    original, token = approved_theft(resident, report_taker)
+    page = resident.post(
+        reverse("report-status-supplement", args=[token]), {**SUPPLEMENT, "add_item": "1"}
+    ).content.decode()
+    assert 'id="item-2"' in page and "Sony WH-1000XM5" in page and "is-invalid" not in page
+    assert not Report.objects.filter(supplement_of=original).exists()

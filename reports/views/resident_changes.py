@@ -73,6 +73,12 @@ def current_data(report: Report) -> QueryDict:
     return data
 
 
+def with_another_item(data: QueryDict) -> None:
+    """ "Add another item": the page comes back with one more row, nothing validated."""
+    count = forms.item_count(data.get("items-TOTAL_FORMS")) + 1
+    data["items-TOTAL_FORMS"] = str(min(count, forms.MAX_ITEMS))
+
+
 def pinned(report: Report, post: QueryDict) -> QueryDict:
     """What the page posted, with the contact details as filed: they are not changed here (a new number
     would need confirming), whatever a hand-made POST says."""
@@ -93,9 +99,7 @@ def change(request, token):
     if request.method == "POST":
         data = pinned(report, request.POST)
         if "add_item" in data:
-            data["items-TOTAL_FORMS"] = str(
-                min(forms.item_count(data.get("items-TOTAL_FORMS")) + 1, forms.MAX_ITEMS)
-            )
+            with_another_item(data)
             details, items = edit_forms(report, data)
             forms.quiet(details, items)
         else:
@@ -180,9 +184,7 @@ def supplement(request, token):
     data, files = (request.POST.copy(), request.FILES) if request.method == "POST" else (None, None)
     adding = data is not None and "add_item" in data
     if adding:
-        data["items-TOTAL_FORMS"] = str(
-            min(forms.item_count(data.get("items-TOTAL_FORMS")) + 1, forms.MAX_ITEMS)
-        )
+        with_another_item(data)
     form = forms.SupplementForm(data, files)
     items = None
     if original.report_type.form == ReportType.Form.THEFT:
