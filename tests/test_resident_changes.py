@@ -212,3 +212,12 @@ def test_add_another_item_on_the_change_page_saves_nothing_yet(resident, catalog
     assert 'id="item-2"' in page and "Later." in page
     report.refresh_from_db()
     assert report.description == "It happened overnight." and report.items.count() == 1
+
+
+def test_the_residents_own_words_show_on_their_page_as_theirs(catalog, resident):
+    report = make_report(language="es", contact_email="ana@example.org")
+    token = status_link(report)
+    resident.post(reverse("report-status-more", args=[token]), {"text": "El número de serie es SN123-B."})
+    page = resident.get(reverse("report-status", args=[token])).content.decode()
+    assert "El número de serie es SN123-B." in page
+    assert "agregó lo siguiente, en inglés" not in page  # not introduced as a staff member's words

@@ -54,6 +54,12 @@ def in_report_language(request, report) -> None:
         request.LANGUAGE_CODE = report.language
 
 
+def resident_words(event) -> list[str]:
+    """What the resident wrote (a reply, more information, why they withdrew), as they wrote it: never
+    introduced as a city staff member's words."""
+    return [event.note.strip()] if event.note.strip() else []
+
+
 def status_page(request, report, token, reply_form=None, more_form=None):
     explanations, language = queries.reason_explanations(), translation.get_language()
     outcomes = Disposition.labels() if report.is_parking else {}  # only parking work has closing codes
@@ -61,7 +67,9 @@ def status_page(request, report, token, reply_form=None, more_form=None):
         (
             event,
             explanations.get(event.data.get("reason")),
-            [] if resident_changes.is_by_resident(event) else staff_messages.for_resident(event, language),
+            resident_words(event)
+            if resident_changes.is_by_resident(event)
+            else staff_messages.for_resident(event, language),
             outcomes.get(event.data.get("outcome")) if event.to_status == Status.RESOLVED else None,
         )
         for event in queries.public_timeline(report)
