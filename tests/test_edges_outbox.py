@@ -234,6 +234,18 @@ def test_it_keeps_the_first_2000_characters_of_an_error():
     assert row.last_error == "x" * 1999 + "y"
 
 
+def test_it_keeps_a_mark_for_the_sweeper_made_while_the_work_ran():
+    row = message()
+    claimed = outbox.claim(row.pk)
+    # Meanwhile a supervisor's "retry now" could not reach the broker: the row is marked for the sweeper.
+    outbox.mark_wake_failed(row.pk)
+
+    outbox.mark_failed(claimed, "timeout", retry=True)
+
+    row.refresh_from_db()
+    assert row.wake_failed is True and row.last_error == "timeout" and row.state == State.PENDING
+
+
 def test_it_wakes_a_worker_when_the_retry_is_due(broker, settings, django_capture_on_commit_callbacks):
     settings.OUTBOX_RETRY_BASE_SECONDS = 600
     row = message()
