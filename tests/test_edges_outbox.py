@@ -128,7 +128,6 @@ def test_it_logs_a_refused_wake_up_call_it_could_not_mark(caplog):
 
 
 def test_it_wakes_a_worker_once_for_a_message_queued_twice(broker, django_capture_on_commit_callbacks):
-
     with django_capture_on_commit_callbacks(execute=True):
         first = outbox.enqueue(Kind.EMAIL, report=None, dedupe_key="email:x", payload={"a": 1})
         again = outbox.enqueue(Kind.EMAIL, report=None, dedupe_key="email:x", payload={"a": 2})
