@@ -1,5 +1,6 @@
 """Edges of reports/evidence.py found by mutation testing: an original of a type we no longer know is
-downloaded as bytes, and a file that cannot be deleted is named in the log for someone to remove.
+downloaded as bytes, a file that cannot be deleted is named in the log for someone to remove, and the
+copies a worker made in vain (another kept its own first) are deleted, and only they.
 """
 
 from __future__ import annotations
@@ -55,3 +56,14 @@ def test_it_names_each_file_it_could_not_delete_in_the_log(monkeypatch, caplog):
     ]
     # With the reason (the log's redaction filter has already turned the traceback into text).
     assert all("PermissionError: Permission denied" in (record.exc_text or "") for record in warnings)
+
+
+def test_it_deletes_the_files_it_is_given_and_only_those():
+    stored = evidence.store_upload(samples.upload("photo.jpg", samples.jpeg_bytes()))
+    storage = evidence.evidence_storage()
+
+    # As make_pending_copies does with a pair of copies another worker beat it to; one already gone.
+    evidence.delete_stored([stored.derived, stored.thumbnail, "thumbs/2026/11/gone.jpg"])
+
+    assert not storage.exists(stored.derived) and not storage.exists(stored.thumbnail)
+    assert storage.exists(stored.original)
