@@ -79,7 +79,9 @@ def edit(report: Report, *, details: dict, answers: dict, items: list[dict] | No
         report.answers = answers
         new_items = [StolenItem(report=report, order=n, **item) for n, item in enumerate(items or [])]
         after = readable(report, answers, new_items if items is not None else None)
-        changes = [[label, before.get(label, ""), value] for label, value in after.items()]
+        # Every label either side has: an answer cleared is a change too (its row is gone from `after`).
+        labels = [*after, *(label for label in before if label not in after)]
+        changes = [[label, before.get(label, ""), after.get(label, "")] for label in labels]
         changes = [change for change in changes if change[1] != change[2]]
         if not changes:
             return None

@@ -221,3 +221,19 @@ def test_the_residents_own_words_show_on_their_page_as_theirs(catalog, resident)
     page = resident.get(reverse("report-status", args=[token])).content.decode()
     assert "El número de serie es SN123-B." in page
     assert "agregó lo siguiente, en inglés" not in page  # not introduced as a staff member's words
+
+
+def test_an_answer_cleared_on_the_change_page_is_saved_and_shown_as_a_change(resident, catalog):
+    report, token = filed_theft(resident, **{"q_other-damage": "The window was broken."})
+    assert report.answers["other-damage"] == "The window was broken."
+    response = resident.post(
+        reverse("report-status-change", args=[token]),
+        edit_post(report, **{"q_other-damage": ""}),
+        follow=True,
+    )
+    assert "Your changes were saved" in response.content.decode()
+    report.refresh_from_db()
+    assert not report.answers.get("other-damage")
+    (event,) = report.events.filter(kind=ReportEvent.Kind.EDITED)
+    [(_label, before, after)] = event.data["changes"]
+    assert (before, after) == ("The window was broken.", "")
