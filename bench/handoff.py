@@ -177,6 +177,26 @@ def measure(env: dict, receiver: Receiver, workers: int, logs: Path, reports: in
     }
 
 
+def measure_backlog(env: dict, receiver: Receiver, workers: int, logs: Path, reports: int) -> dict:
+    """What the workers alone can deliver: `reports` filed while no worker runs, then the workers start
+    on the queue they find. Timed from the first 200 to the last, so the workers' start is left out."""
+    django_side(env, "file", str(reports), f"Q{workers}")
+    receiver.reset()
+    with celery_workers(env, workers, logs):
+        receiver.wait_for(reports, timeout=600)
+    answered = sorted(answered for _, answered in receiver.delivered.values())
+    return {
+        "filing": "backlog",
+        "workers": workers,
+        "reports": reports,
+        "per_second": (reports - 1) / (answered[-1] - answered[0]),
+        "filed_per_second": float("nan"),
+        "p50_ms": float("nan"),
+        "p95_ms": float("nan"),
+        "requests": receiver.requests,
+    }
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-handoff-") as var_dir:
         env = bench_env(Path(var_dir))
@@ -186,6 +206,7 @@ def main() -> None:
             django_side(env, "endpoint", receiver.url)
             results = [measure(env, receiver, workers, Path(var_dir), REPORTS) for workers in (1, 2)]
             results.append(measure(env, receiver, 1, Path(var_dir), PACED_REPORTS, PACED_RATE))
+            results += [measure_backlog(env, receiver, workers, Path(var_dir), REPORTS) for workers in (1, 2)]
     print(
         "\nParking hand-offs, filing to the receiver's 200: SQLite + filesystem broker, solo-pool "
         "workers; burst = filed one after another by one process\n"
