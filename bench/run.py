@@ -228,7 +228,8 @@ def filing() -> None:
     if postgres_ready():
         results.append(bench_backend("PostgreSQL", POSTGRES_URL, 8712, with_memory=False))
     print(
-        f"\nFiling with one 200 KB JPEG vs a bare Django POST of 200 KB; gunicorn 2 workers, "
+        f"\nFiling with one 200 KB JPEG vs a bare Django POST of 200 KB; gunicorn 2 workers of "
+        f"{os.environ.get('WEB_THREADS', 'the default')} threads, "
         f"{CLIENTS} clients, {SUBMISSIONS} requests each\n"
     )
     print(

@@ -9,7 +9,9 @@ from reports.redaction import redact
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("WEB_THREADS", "1"))
+# Four threads a worker (gunicorn's gthread class): a request waiting on the database or the disk leaves the
+# process to another. Measured with `make bench PARTS=filing` (bench/README.md, "gunicorn's worker class").
+threads = int(os.environ.get("WEB_THREADS", "4"))
 timeout = int(os.environ.get("WEB_TIMEOUT", "120"))  # a 15 MB photo over a slow phone connection
 accesslog = "-"
 # gunicorn's control socket is one file per user: two web instances on a machine would take it from each
