@@ -4,7 +4,9 @@ A fresh SQLite database in a temporary VAR_DIR (migrate, seed), TRAFFIC_HANDOFF=
 filesystem broker: the embedded default. One Traffic endpoint points at a receiver on loopback, the
 example from docs/examples/traffic_receiver.py, which verifies every signature and notes when it answered
 200. A child process files N parking reports one after another through reports.filing (the same service
-the form calls) while one, then two `celery worker --pool solo` processes deliver them.
+the form calls) while one, then two `celery worker --pool solo` processes deliver them. Then the workers
+find a backlog: N reports filed before they start, solo and with the Procfile's pool (threads x 8), and
+again with a receiver that takes 50 ms to answer, as a dispatch system across a network does.
 
 Reported per run: hand-offs per second from the first report filed to the last 200; how fast the reports
 were filed (the upper bound for the first figure); and the time from filing (report.created_at, sent as
@@ -14,6 +16,7 @@ data.reported_at) to the receiver's 200, p50 and p95.
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import os
 import statistics
@@ -36,6 +39,9 @@ REPORTS = int(os.environ.get("BENCH_HANDOFF_REPORTS", "500"))
 # A steady trickle well below what one worker delivers: the latency of one hand-off, without a queue.
 PACED_REPORTS, PACED_RATE = 200, 20
 WARM_UP = 5
+THREADS = ("--pool", "threads", "--concurrency", "8")  # a worker whose deliveries wait on the network
+NETWORK_DELAY = 0.05
+RUNS = itertools.count(1)
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 SERVICES = ("DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL")  # unset: the embedded default
 
@@ -51,7 +57,8 @@ def load_example_receiver():
 class Receiver:
     """The example receiver on a free port; it records when it answered 200, once per webhook-id."""
 
-    def __init__(self):
+    def __init__(self, delay: float = 0.0):
+        self.delay = delay  # seconds before each answer: a dispatch system across a network
         self.delivered: dict[str, tuple[float, float]] = {}  # webhook-id -> (filed, answered 200)
         self.requests = 0
         self.lock = threading.Lock()
@@ -62,6 +69,7 @@ class Receiver:
 
             def do_POST(self):
                 self.__dict__.pop("filed", None)  # one connection carries many requests (keep-alive)
+                time.sleep(owner.delay)
                 with owner.lock:  # the example's check-then-set dedupe, one request at a time
                     super().do_POST()
 
@@ -125,10 +133,10 @@ def django_side(env: dict, *args: str) -> str:
 
 
 @contextmanager
-def celery_workers(env: dict, count: int, logs: Path):
+def celery_workers(env: dict, count: int, logs: Path, pool: tuple[str, ...] = ("--pool", "solo")):
     processes = [
         subprocess.Popen(
-            [run.BIN / "celery", "--app", "portal", "worker", "--pool", "solo", "--loglevel", "WARNING"]
+            [run.BIN / "celery", "--app", "portal", "worker", *pool, "--loglevel", "WARNING"]
             + ["--hostname", f"bench{n}@%h", "--without-mingle", "--without-gossip", "--without-heartbeat"],
             cwd=ROOT,
             env=env,
@@ -177,16 +185,25 @@ def measure(env: dict, receiver: Receiver, workers: int, logs: Path, reports: in
     }
 
 
-def measure_backlog(env: dict, receiver: Receiver, workers: int, logs: Path, reports: int) -> dict:
+def measure_backlog(
+    env: dict,
+    receiver: Receiver,
+    workers: int,
+    logs: Path,
+    reports: int,
+    pool: tuple[str, ...] = ("--pool", "solo"),
+) -> dict:
     """What the workers alone can deliver: `reports` filed while no worker runs, then the workers start
     on the queue they find. Timed from the first 200 to the last, so the workers' start is left out."""
-    django_side(env, "file", str(reports), f"Q{workers}")
+    django_side(env, "file", str(reports), f"Q{next(RUNS)}")  # plates of its own: no report is a duplicate
     receiver.reset()
-    with celery_workers(env, workers, logs):
+    with celery_workers(env, workers, logs, pool):
         receiver.wait_for(reports, timeout=600)
     answered = sorted(answered for _, answered in receiver.delivered.values())
     return {
-        "filing": "backlog",
+        "filing": f"backlog, {pool[1]}"
+        + (f" x{pool[3]}" if len(pool) > 2 else "")
+        + (f", receiver +{receiver.delay * 1000:.0f} ms" if receiver.delay else ""),
         "workers": workers,
         "reports": reports,
         "per_second": (reports - 1) / (answered[-1] - answered[0]),
@@ -206,18 +223,25 @@ def main() -> None:
             django_side(env, "endpoint", receiver.url)
             results = [measure(env, receiver, workers, Path(var_dir), REPORTS) for workers in (1, 2)]
             results.append(measure(env, receiver, 1, Path(var_dir), PACED_REPORTS, PACED_RATE))
-            results += [measure_backlog(env, receiver, workers, Path(var_dir), REPORTS) for workers in (1, 2)]
+            logs = Path(var_dir)
+            results += [measure_backlog(env, receiver, workers, logs, REPORTS) for workers in (1, 2)]
+            results.append(measure_backlog(env, receiver, 2, logs, REPORTS, THREADS))
+            # A dispatch system across a network answers in tens of milliseconds, not in one.
+            receiver.delay = NETWORK_DELAY
+            for pool in (("--pool", "solo"), THREADS):
+                results.append(measure_backlog(env, receiver, 2, logs, REPORTS, pool))
     print(
         "\nParking hand-offs, filing to the receiver's 200: SQLite + filesystem broker, solo-pool "
-        "workers; burst = filed one after another by one process\n"
+        "workers unless named; burst = filed one after another by one process; backlog = filed before "
+        "the workers start, timed from the first 200 to the last\n"
     )
     print(
-        f"{'filing':<8}{'reports':>8}{'workers':>8}{'hand-offs/s':>12}{'filed/s':>9}"
+        f"{'filing':<40}{'reports':>8}{'workers':>8}{'hand-offs/s':>12}{'filed/s':>9}"
         f"{'p50 ms':>8}{'p95 ms':>8}{'requests':>9}"
     )
     for r in results:
         print(
-            f"{r['filing']:<8}{r['reports']:>8}{r['workers']:>8}{r['per_second']:>12.1f}"
+            f"{r['filing']:<40}{r['reports']:>8}{r['workers']:>8}{r['per_second']:>12.1f}"
             f"{r['filed_per_second']:>9.1f}{r['p50_ms']:>8.0f}{r['p95_ms']:>8.0f}{r['requests']:>9}"
         )
 

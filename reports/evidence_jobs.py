@@ -8,6 +8,7 @@ say "preparing" until then. A hand-off that runs before the job makes them itsel
 from __future__ import annotations
 
 import logging
+import threading
 
 from . import evidence, outbox
 from .evidence import StoredUpload
@@ -15,6 +16,11 @@ from .evidence_checks import EvidenceRejected
 from .models import Evidence, OutboxMessage, Report
 
 log = logging.getLogger(__name__)
+
+# The worker runs several jobs at once in threads (deliveries wait on the network). Decoding a photo takes
+# tens of megabytes, so a process decodes at most this many at a time, as two single-job processes did.
+DECODING_AT_ONCE = 2
+decoding = threading.BoundedSemaphore(DECODING_AT_ONCE)
 
 
 def queue_copies(report: Report, uploads: list[StoredUpload], *, occasion: str = "") -> None:
@@ -37,7 +43,8 @@ def make_pending_copies(report: Report) -> int:
         if not evidence.has_copies_to_make(item.content_type, ""):
             continue
         try:
-            copies = evidence.make_copies(item.original.name, item.content_type, item.original_name)
+            with decoding:
+                copies = evidence.make_copies(item.original.name, item.content_type, item.original_name)
         except (EvidenceRejected, FileNotFoundError) as error:
             # Damaged past the header the filing checked (or the original is gone): it stays as it
             # was filed, staff can download it, and pages say it cannot be shown.

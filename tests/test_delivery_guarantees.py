@@ -10,6 +10,7 @@ the filesystem broker) and on PostgreSQL + Redis (DATABASE_URL, CELERY_BROKER_UR
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -62,13 +63,30 @@ def database_url() -> str:
     return f"postgres://{credentials}@{host}/{db['NAME']}"
 
 
-class Worker:
-    """`celery worker` as a real process: solo pool, so SIGKILL stops the delivery in its tracks."""
+SOLO = ("--pool", "solo")
 
-    def __init__(self, env: dict, log: Path):
+
+def procfile_pool() -> tuple[str, ...]:
+    """The pool and concurrency of the worker `make run` starts (the Procfile; the systemd unit says the
+    same, which test_deploy_nginx.py checks)."""
+    line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("worker:"))
+    words = shlex.split(line.removeprefix("worker:"))
+    return tuple(
+        word
+        for option in ("--pool", "--concurrency")
+        for word in (option, words[words.index(option) + 1])
+        if option in words
+    )
+
+
+class Worker:
+    """`celery worker` as a real process: solo pool unless told, so SIGKILL stops the delivery in its
+    tracks."""
+
+    def __init__(self, env: dict, log: Path, pool: tuple[str, ...] = SOLO):
         self.log = log
         self.process = subprocess.Popen(
-            [str(CELERY), "--app", "portal", "worker", "--pool", "solo", "--loglevel", "WARNING"]
+            [str(CELERY), "--app", "portal", "worker", *pool, "--loglevel", "WARNING"]
             + ["--hostname", f"{log.stem}@%h", "--without-mingle", "--without-gossip", "--without-heartbeat"],
             cwd=ROOT,
             env=env,
@@ -95,7 +113,7 @@ class Workers:
     def __init__(self, settings, tmp_path: Path):
         self.settings, self.tmp_path, self.started = settings, tmp_path, []
 
-    def start(self, broker_url: str | None = None) -> Worker:
+    def start(self, broker_url: str | None = None, pool: tuple[str, ...] = SOLO) -> Worker:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "portal.settings",
@@ -109,7 +127,7 @@ class Workers:
             "OUTBOX_RETRY_BASE_SECONDS": str(RETRY_BASE_SECONDS),
             "LOG_LEVEL": "WARNING",
         }
-        worker = Worker(env, self.tmp_path / f"worker{len(self.started) + 1}.log")
+        worker = Worker(env, self.tmp_path / f"worker{len(self.started) + 1}.log", pool)
         self.started.append(worker)
         return worker
 
@@ -205,6 +223,21 @@ def test_it_delivers_once_after_the_worker_is_killed_mid_delivery(workers, recei
     # The killed attempt left no DeliveryAttempt row (it died before it could write one); the row's
     # attempt counter, taken with the claim, still counts it.
     assert message.attempts == 2 and message.attempts_made.get().status_code == 200
+
+
+def test_the_worker_make_run_starts_delivers_several_at_a_time(workers, receiver):
+    """A dispatch system may take seconds to answer: the worker in the Procfile keeps sending the other
+    hand-offs meanwhile. Here each request waits until four deliveries have arrived at once, which a worker
+    sending one at a time never reaches."""
+    add_endpoint(receiver.url)
+    together = threading.Barrier(4, timeout=20)
+    receiver.on_arrival = together.wait
+    workers.start(pool=procfile_pool())
+    reports = [file_parking().report for _ in range(4)]
+
+    assert sweep_until(lambda: all_done(reports), timeout=40)
+    assert_each_delivered_once(receiver, reports)
+    assert not together.broken
 
 
 def test_it_delivers_everything_in_backoff_order_when_the_receiver_returns(workers):

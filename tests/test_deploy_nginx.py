@@ -165,6 +165,14 @@ def test_workers_are_named_as_celery_accepts():
     assert "--hostname worker@%h" in (ROOT / "Procfile").read_text()
 
 
+def test_the_workers_units_run_the_pool_make_run_runs():
+    from .test_delivery_guarantees import procfile_pool
+
+    argv = started_with("portal311-worker@1.service")
+    assert procfile_pool() == ("--pool", "threads", "--concurrency", "8")
+    assert (option(argv, "--pool"), option(argv, "--concurrency")) == ("threads", "8")
+
+
 def test_a_unit_that_cannot_start_gives_up():
     for path in UNITS.glob("*.service"):
         settings = {key: value for _, key, value in units.unit_lines(path.read_text())}

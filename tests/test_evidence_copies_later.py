@@ -5,8 +5,11 @@ added to look at first get their preview at once, as before."""
 from __future__ import annotations
 
 import io
+import threading
+import time
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from PIL import Image
@@ -160,3 +163,41 @@ def test_a_photo_taken_sideways_is_filed_with_its_upright_size(client, catalog):
     assert (item.width, item.height) == (900, 1200)
     with evidence_files.open_stored(item.derived.name) as copy:
         assert Image.open(copy).size == (900, 1200)  # turned upright, and no larger than the original
+
+
+def test_a_worker_decodes_two_photos_at_a_time_whatever_its_threads(
+    monkeypatch, transactional_db, catalog, client
+):
+    """The worker runs eight jobs at once; decoding a photo takes tens of megabytes, so no more than two
+    are decoded at the same moment, however many reports' copies are due."""
+    reports = [file_with(client, photo(f"car{n}.jpg")) for n in range(6)]
+    made = evidence_files.make_copies
+    inside, most, lock = 0, 0, threading.Lock()
+
+    def counted(*args, **kwargs):
+        nonlocal inside, most
+        with lock:
+            inside += 1
+            most = max(most, inside)
+        time.sleep(0.2)  # long enough for every thread to arrive
+        try:
+            return made(*args, **kwargs)
+        finally:
+            with lock:
+                inside -= 1
+
+    monkeypatch.setattr(evidence_files, "make_copies", counted)
+
+    def job(report: Report) -> None:  # as a worker's thread runs it: on a connection of its own
+        try:
+            evidence_jobs.make_pending_copies(report)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=job, args=(report,)) for report in reports]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert most == evidence_jobs.DECODING_AT_ONCE == 2
+    assert all(evidence.derived for evidence in Evidence.objects.filter(report__in=reports))

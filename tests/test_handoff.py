@@ -103,6 +103,8 @@ class ScriptedReceiver(example.Receiver):
             self.rfile = connection
 
     def act(self):
+        if self.loopback.on_arrival:
+            self.loopback.on_arrival()
         step = self.loopback.next_step()
         if isinstance(step, int):
             return self.refuse(step)
@@ -145,6 +147,7 @@ class LoopbackReceiver:
         self.requests: list[Seen] = []
         self.dispatched: list[dict] = []
         self.before_ok = None  # called before each 200 is sent: lets a test hold an answer back
+        self.on_arrival = None  # called as each request arrives, several at once: lets a test count them
         self.lock = threading.Lock()
         attributes = {"secret": secret, "seen": {}, "loopback": self}
         handler = type("Handler", (ScriptedReceiver,), attributes)
