@@ -4,8 +4,13 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+# A filesystem:// URL gets kombu's transport with each message written whole (portal/broker.py); only that
+# scheme, so a Redis or RabbitMQ URL beside it (a failover, a test's unreachable broker) keeps its own.
+TRANSPORT_ALIASES["filesystem"] = "portal.broker:Transport"
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -499,9 +499,6 @@ if CELERY_BROKER_URL.startswith(("redis", "rediss")):
         "socket_connect_timeout": REDIS_TIMEOUT_MS / 1000,
         "socket_timeout": REDIS_TIMEOUT_MS / 1000,
     }
-if CELERY_BROKER_URL.startswith("filesystem"):
-    # kombu's transport, with each message written whole before a worker can see it (portal/broker.py).
-    CELERY_BROKER_TRANSPORT = "portal.broker:Transport"
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True

@@ -105,3 +105,10 @@ def test_a_message_that_could_not_be_written_leaves_nothing(folder, monkeypatch)
     with connect(folder) as publisher, pytest.raises(ChannelError, match="Cannot add file"):
         publisher.default_channel._put(QUEUE, {"n": 1})
     assert list((folder / "queue").iterdir()) == []
+
+
+def test_only_a_filesystem_url_gets_it():
+    import portal.celery  # noqa: F401  (registers the scheme)
+
+    assert type(Connection("filesystem://").transport).__module__ == "portal.broker"
+    assert type(Connection("redis://127.0.0.1:9/0").transport).__module__ == "kombu.transport.redis"
