@@ -158,3 +158,12 @@ def test_it_names_pillows_limit_when_the_setting_allows_more(settings):
         store_upload(samples.upload("bomb.png", samples.bomb_png(size=(10_000, 10_000))))
 
     assert "at most 89 megapixels" in rejected.value.message
+
+
+def test_it_names_the_settings_limit_in_whole_megapixels(settings):
+    settings.EVIDENCE_MAX_PIXELS = 2_000_000
+
+    with pytest.raises(EvidenceRejected) as rejected:
+        store_upload(samples.upload("scan.png", samples.blank_png((2000, 1001), colour_type=0)))
+
+    assert "(at most 2 megapixels)" in rejected.value.message

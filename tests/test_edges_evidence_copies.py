@@ -1,8 +1,8 @@
 """Edges of reports/evidence_copies.py found by mutation testing: what each trait of a HEIC (4:4:4 chroma,
 an alpha plane, more than 8 bits) adds to the memory its decoding takes, the limit a refusal names, a
-tall HEIC's copies put together band by band the right way up, and the grey levels of a 16-bit PNG and
-the transparent parts of a PNG (an alpha channel, a palette entry, a colour key) put on white as a browser
-shows them.
+tall HEIC's copies put together band by band the right way up, the grey levels of a 16-bit PNG, a
+bilevel scan reduced, and the transparent parts of a PNG (an alpha channel, a palette entry, a colour
+key) put on white as a browser shows them.
 """
 
 from __future__ import annotations
@@ -161,3 +161,14 @@ def test_it_puts_the_transparent_part_of_a_png_on_white(mode):
     copy = display_copy(stored.derived)
     assert near(copy.getpixel((100, 150)), (0, 0, 0))
     assert near(copy.getpixel((300, 150)), (255, 255, 255))
+
+
+def test_it_reduces_a_bilevel_scan_wider_than_twice_the_display_copy():
+    # 1-bit pixels are made RGB before the reduction, which has no 1-bit mode.
+    stored = store_upload(
+        samples.upload("scan.png", samples.blank_png((3300, 100), bit_depth=1, colour_type=0))
+    )
+
+    copy = display_copy(stored.derived)
+    assert copy.size == (1600, 48)
+    assert near(copy.getpixel((800, 24)), (0, 0, 0))
