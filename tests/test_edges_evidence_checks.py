@@ -167,3 +167,18 @@ def test_it_names_the_settings_limit_in_whole_megapixels(settings):
         store_upload(samples.upload("scan.png", samples.blank_png((2000, 1001), colour_type=0)))
 
     assert "(at most 2 megapixels)" in rejected.value.message
+
+
+def test_it_finds_an_action_between_two_streams():
+    # The page's text is the first stream; a link's /AA (run when the pointer enters it) sits in an
+    # annotation after it, and a font program, another stream, follows. Only the streams are skipped.
+    annotation = b"<< /Type /Annot /Subtype /Link /Rect [0 0 9 9] /AA << /E << /S /URI /URI (x) >> >> >>"
+    pdf = samples.pdf_bytes(
+        page=b"/Annots [7 0 R] ",
+        extra=(samples.stream(b"\x00\x01 compressed"), annotation, samples.stream(b"\x00\x02 font program")),
+    )
+
+    with pytest.raises(EvidenceRejected) as rejected:
+        store_upload(samples.upload("receipt.pdf", pdf))
+
+    assert rejected.value.message.startswith("“receipt.pdf” is a PDF with scripts, actions or attached files")
