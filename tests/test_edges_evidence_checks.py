@@ -182,3 +182,10 @@ def test_it_finds_an_action_between_two_streams():
         store_upload(samples.upload("receipt.pdf", pdf))
 
     assert rejected.value.message.startswith("“receipt.pdf” is a PDF with scripts, actions or attached files")
+
+
+def test_it_takes_a_pdf_whose_last_stream_never_ends():
+    # A stream cut off before its "endstream" runs to the end of the file; the search must not start again.
+    pdf = samples.pdf_bytes(extra=(b"<< /Length 99 >>\nstream\n\x00\x01 cut off",))
+
+    assert store_upload(samples.upload("receipt.pdf", pdf)).content_type == "application/pdf"
