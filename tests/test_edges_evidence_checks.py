@@ -169,6 +169,12 @@ def test_it_names_the_settings_limit_in_whole_megapixels(settings):
     assert "(at most 2 megapixels)" in rejected.value.message
 
 
+ACTS_BY_ITSELF = (
+    "“receipt.pdf” is a PDF with scripts, actions or attached files in it, so we cannot accept it. Please "
+    "send a plain PDF, for example by printing it to PDF again."
+)
+
+
 def test_it_finds_an_action_between_two_streams():
     # The page's text is the first stream; a link's /AA (run when the pointer enters it) sits in an
     # annotation after it, and a font program, another stream, follows. Only the streams are skipped.
@@ -181,7 +187,17 @@ def test_it_finds_an_action_between_two_streams():
     with pytest.raises(EvidenceRejected) as rejected:
         store_upload(samples.upload("receipt.pdf", pdf))
 
-    assert rejected.value.message.startswith("“receipt.pdf” is a PDF with scripts, actions or attached files")
+    assert rejected.value.message == ACTS_BY_ITSELF
+
+
+def test_it_finds_a_short_name_that_ends_where_a_stream_begins():
+    # The text outside the streams is joined with a space, which ends a name as the ">>" did.
+    pdf = samples.pdf_bytes(extra=(b"<< /Length 9 /S /AA>>\nstream\n\x00\x01 data\nendstream",))
+
+    with pytest.raises(EvidenceRejected) as rejected:
+        store_upload(samples.upload("receipt.pdf", pdf))
+
+    assert rejected.value.message == ACTS_BY_ITSELF
 
 
 def test_it_takes_a_pdf_whose_last_stream_never_ends():
