@@ -172,3 +172,20 @@ def test_it_reduces_a_bilevel_scan_wider_than_twice_the_display_copy():
     copy = display_copy(stored.derived)
     assert copy.size == (1600, 48)
     assert near(copy.getpixel((800, 24)), (0, 0, 0))
+
+
+@pytest.mark.parametrize(
+    "mode, chroma, bit_depth, has_alpha, expected",
+    [
+        # 16 MP: at the decoder's peak, the 8-bit picture it hands over and its own planes, per pixel.
+        ("RGB", 420, 8, False, 16_000_000 * (3 + 2.25)),
+        ("RGB", 444, 8, False, 16_000_000 * (3 + 6.75)),
+        ("RGBA", 420, 8, True, 16_000_000 * (4 + 2.25 + 1)),
+        ("RGB", 420, 10, False, 16_000_000 * (3 + 2.25 * 2.5)),
+        ("RGBA", 444, 12, True, 16_000_000 * (4 + (6.75 + 1) * 2.5)),
+        ("L", 400, 8, False, 16_000_000 * (1 + 6.75)),  # a chroma it has no figure for: the most
+    ],
+)
+def test_it_counts_a_heics_decoding_bytes_by_its_traits(mode, chroma, bit_depth, has_alpha, expected):
+    cost = heif_bytes((4000, 4000), mode, chroma=chroma, bit_depth=bit_depth, has_alpha=has_alpha)
+    assert cost == expected
