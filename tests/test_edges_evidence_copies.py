@@ -189,3 +189,10 @@ def test_it_reduces_a_bilevel_scan_wider_than_twice_the_display_copy():
 def test_it_counts_a_heics_decoding_bytes_by_its_traits(mode, chroma, bit_depth, has_alpha, expected):
     cost = heif_bytes((4000, 4000), mode, chroma=chroma, bit_depth=bit_depth, has_alpha=has_alpha)
     assert cost == expected
+
+
+def test_it_counts_the_copy_a_heic_too_small_to_reduce_is_turned_into():
+    # libheif's picture is never the copy: an RGB copy of it (4 bytes a pixel) is made, then the display
+    # copy's scratch space (DISPLAY_WORK), which is the most here.
+    cost = heif_bytes((1600, 1600), "RGB", chroma=420, bit_depth=8, has_alpha=False)
+    assert cost == 1600 * 1600 * 4 + 4 * 1600 * 1600 * 4
