@@ -76,13 +76,14 @@ def test_it_takes_a_palette_picture_whose_colours_spell_a_zip_signature():
     assert store_upload(samples.upload("plan.png", data)).content_type == "image/png"
 
 
-def test_it_finds_an_archive_in_a_skippable_chunk_far_from_the_end():
+@pytest.mark.parametrize("chunk_type", [b"zipP", b"tEXt"])  # a private chunk; a public one, any viewer's
+def test_it_finds_an_archive_in_a_skippable_chunk_far_from_the_end(chunk_type):
     # Over 64 KB of pixels after it, so a ZIP reader would not find it by its end record; it is still
-    # an archive riding in the picture.
+    # an archive riding in the picture. Only the first letter's case says a viewer may skip the chunk.
     noise = Image.frombytes("RGB", (200, 200), random.Random(311).randbytes(200 * 200 * 3))
     picture = samples.encoded(noise, "PNG")
-    data = png_with_chunk_after_header(picture, samples.png_chunk(b"zipP", samples.zip_bytes()))
-    assert len(data) - data.index(b"zipP") > 65_535 + 22
+    data = png_with_chunk_after_header(picture, samples.png_chunk(chunk_type, samples.zip_bytes()))
+    assert len(data) - data.index(chunk_type) > 65_535 + 22
 
     with pytest.raises(EvidenceRejected, match="another file hidden inside it"):
         store_upload(samples.upload("photo.png", data))
@@ -205,3 +206,11 @@ def test_it_takes_a_pdf_whose_last_stream_never_ends():
     pdf = samples.pdf_bytes(extra=(b"<< /Length 99 >>\nstream\n\x00\x01 cut off",))
 
     assert store_upload(samples.upload("receipt.pdf", pdf)).content_type == "application/pdf"
+
+
+def test_it_refuses_a_png_that_ends_inside_a_chunk_header():
+    data = samples.png_bytes()
+    cut = data[: data.rindex(b"IEND") - 4] + b"\x00\x00\x00"  # no IEND: three bytes of a header
+
+    with pytest.raises(EvidenceRejected, match="seems to be damaged or incomplete"):
+        store_upload(samples.upload("photo.png", cut))
