@@ -214,3 +214,26 @@ def test_it_refuses_a_png_that_ends_inside_a_chunk_header():
 
     with pytest.raises(EvidenceRejected, match="seems to be damaged or incomplete"):
         store_upload(samples.upload("photo.png", cut))
+
+
+def test_it_refuses_a_png_cut_off_inside_its_end_chunk():
+    cut = samples.png_bytes()[:-2]  # IEND's checksum half gone
+
+    with pytest.raises(EvidenceRejected, match="seems to be damaged or incomplete"):
+        store_upload(samples.upload("photo.png", cut))
+
+
+def test_it_takes_an_animated_pngs_frame_whose_pixels_spell_a_zip_signature():
+    # A later frame's data (fdAT) is pixels, as IDAT is: bytes in it that read "PK\x03\x04" are chance.
+    frames = [samples.picture((40, 30)), samples.picture((40, 30)).transpose(Image.Transpose.ROTATE_180)]
+    data = samples.encoded(frames[0], "PNG", save_all=True, append_images=frames[1:])
+    header, *rest = png_chunks(data)
+    chunks = [
+        samples.png_chunk(b"fdAT", chunk[8:-4] + b"PK\x03\x04") if chunk[4:8] == b"fdAT" else chunk
+        for chunk in rest
+    ]
+    assert any(chunk[4:8] == b"fdAT" and b"PK\x03\x04" in chunk for chunk in chunks)
+
+    stored = store_upload(samples.upload("photo.png", samples.PNG_SIGNATURE + header + b"".join(chunks)))
+
+    assert stored.content_type == "image/png"
