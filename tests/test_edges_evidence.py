@@ -1,6 +1,7 @@
 """Edges of reports/evidence.py found by mutation testing: an original of a type we no longer know is
 downloaded as bytes, a file that cannot be deleted is named in the log for someone to remove, and the
-copies a worker made in vain (another kept its own first) are deleted, and only they.
+copies a worker made in vain (another kept its own first) are deleted, and only they; the most files a
+report may have, said in words that agree with the number.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.test import Client
 from django.urls import reverse
@@ -67,3 +69,20 @@ def test_it_deletes_the_files_it_is_given_and_only_those():
 
     assert not storage.exists(stored.derived) and not storage.exists(stored.thumbnail)
     assert storage.exists(stored.original)
+
+
+@pytest.mark.parametrize(
+    "limit, message",
+    [
+        (1, "You can attach at most 1 file to one report."),
+        (3, "You can attach at most 3 files to one report."),
+    ],
+)
+def test_it_says_how_many_files_a_report_may_have_in_words_that_agree(settings, limit, message):
+    settings.EVIDENCE_MAX_FILES = limit
+    evidence.check_file_count(limit)  # up to the limit is fine
+
+    with pytest.raises(ValidationError) as refused:
+        evidence.check_file_count(limit + 1)
+
+    assert refused.value.messages == [message] and refused.value.code == "too_many_files"

@@ -76,13 +76,14 @@ def test_it_takes_a_palette_picture_whose_colours_spell_a_zip_signature():
     assert store_upload(samples.upload("plan.png", data)).content_type == "image/png"
 
 
-def test_it_finds_an_archive_in_a_skippable_chunk_far_from_the_end():
+@pytest.mark.parametrize("chunk_type", [b"zipP", b"tEXt"])  # a private chunk; a public one, any viewer's
+def test_it_finds_an_archive_in_a_skippable_chunk_far_from_the_end(chunk_type):
     # Over 64 KB of pixels after it, so a ZIP reader would not find it by its end record; it is still
-    # an archive riding in the picture.
+    # an archive riding in the picture. Only the first letter's case says a viewer may skip the chunk.
     noise = Image.frombytes("RGB", (200, 200), random.Random(311).randbytes(200 * 200 * 3))
     picture = samples.encoded(noise, "PNG")
-    data = png_with_chunk_after_header(picture, samples.png_chunk(b"zipP", samples.zip_bytes()))
-    assert len(data) - data.index(b"zipP") > 65_535 + 22
+    data = png_with_chunk_after_header(picture, samples.png_chunk(chunk_type, samples.zip_bytes()))
+    assert len(data) - data.index(chunk_type) > 65_535 + 22
 
     with pytest.raises(EvidenceRejected, match="another file hidden inside it"):
         store_upload(samples.upload("photo.png", data))
@@ -158,3 +159,81 @@ def test_it_names_pillows_limit_when_the_setting_allows_more(settings):
         store_upload(samples.upload("bomb.png", samples.bomb_png(size=(10_000, 10_000))))
 
     assert "at most 89 megapixels" in rejected.value.message
+
+
+def test_it_names_the_settings_limit_in_whole_megapixels(settings):
+    settings.EVIDENCE_MAX_PIXELS = 2_000_000
+
+    with pytest.raises(EvidenceRejected) as rejected:
+        store_upload(samples.upload("scan.png", samples.blank_png((2000, 1001), colour_type=0)))
+
+    assert "(at most 2 megapixels)" in rejected.value.message
+
+
+ACTS_BY_ITSELF = (
+    "“receipt.pdf” is a PDF with scripts, actions or attached files in it, so we cannot accept it. Please "
+    "send a plain PDF, for example by printing it to PDF again."
+)
+
+
+def test_it_finds_an_action_between_two_streams():
+    # The page's text is the first stream; a link's /AA (run when the pointer enters it) sits in an
+    # annotation after it, and a font program, another stream, follows. Only the streams are skipped.
+    annotation = b"<< /Type /Annot /Subtype /Link /Rect [0 0 9 9] /AA << /E << /S /URI /URI (x) >> >> >>"
+    pdf = samples.pdf_bytes(
+        page=b"/Annots [7 0 R] ",
+        extra=(samples.stream(b"\x00\x01 compressed"), annotation, samples.stream(b"\x00\x02 font program")),
+    )
+
+    with pytest.raises(EvidenceRejected) as rejected:
+        store_upload(samples.upload("receipt.pdf", pdf))
+
+    assert rejected.value.message == ACTS_BY_ITSELF
+
+
+def test_it_finds_a_short_name_that_ends_where_a_stream_begins():
+    # The text outside the streams is joined with a space, which ends a name as the ">>" did.
+    pdf = samples.pdf_bytes(extra=(b"<< /Length 9 /S /AA>>\nstream\n\x00\x01 data\nendstream",))
+
+    with pytest.raises(EvidenceRejected) as rejected:
+        store_upload(samples.upload("receipt.pdf", pdf))
+
+    assert rejected.value.message == ACTS_BY_ITSELF
+
+
+def test_it_takes_a_pdf_whose_last_stream_never_ends():
+    # A stream cut off before its "endstream" runs to the end of the file; the search must not start again.
+    pdf = samples.pdf_bytes(extra=(b"<< /Length 99 >>\nstream\n\x00\x01 cut off",))
+
+    assert store_upload(samples.upload("receipt.pdf", pdf)).content_type == "application/pdf"
+
+
+def test_it_refuses_a_png_that_ends_inside_a_chunk_header():
+    data = samples.png_bytes()
+    cut = data[: data.rindex(b"IEND") - 4] + b"\x00\x00\x00"  # no IEND: three bytes of a header
+
+    with pytest.raises(EvidenceRejected, match="seems to be damaged or incomplete"):
+        store_upload(samples.upload("photo.png", cut))
+
+
+def test_it_refuses_a_png_cut_off_inside_its_end_chunk():
+    cut = samples.png_bytes()[:-2]  # IEND's checksum half gone
+
+    with pytest.raises(EvidenceRejected, match="seems to be damaged or incomplete"):
+        store_upload(samples.upload("photo.png", cut))
+
+
+def test_it_takes_an_animated_pngs_frame_whose_pixels_spell_a_zip_signature():
+    # A later frame's data (fdAT) is pixels, as IDAT is: bytes in it that read "PK\x03\x04" are chance.
+    frames = [samples.picture((40, 30)), samples.picture((40, 30)).transpose(Image.Transpose.ROTATE_180)]
+    data = samples.encoded(frames[0], "PNG", save_all=True, append_images=frames[1:])
+    header, *rest = png_chunks(data)
+    chunks = [
+        samples.png_chunk(b"fdAT", chunk[8:-4] + b"PK\x03\x04") if chunk[4:8] == b"fdAT" else chunk
+        for chunk in rest
+    ]
+    assert any(chunk[4:8] == b"fdAT" and b"PK\x03\x04" in chunk for chunk in chunks)
+
+    stored = store_upload(samples.upload("photo.png", samples.PNG_SIGNATURE + header + b"".join(chunks)))
+
+    assert stored.content_type == "image/png"
