@@ -1,0 +1,101 @@
+"""Edges of reports/workflow.py found by mutation testing: what each staff decision keeps in its event (who,
+the note, the reason, the prepared message and what was missing) and hands to the resident's email, and
+the reminder's guards and the one field it saves.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from reports import workflow
+from reports.models import OutboxMessage, ReferralReason, RejectionReason, Report, ResponseTemplate
+from reports.statuses import Status
+
+from .factories import make_report
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def report(catalog) -> Report:
+    return make_report(contact_email="resident@example.org")
+
+
+def emails(report: Report) -> list[dict]:
+    return [m.payload for m in OutboxMessage.objects.filter(report=report, kind=OutboxMessage.Kind.EMAIL)]
+
+
+def refer(report, **kwargs):
+    return workflow.refer_to_police(report, reason=ReferralReason.objects.get(code="suspect-known"), **kwargs)
+
+
+def reject(report, **kwargs):
+    return workflow.reject(report, reason=RejectionReason.objects.get(code="civil-matter"), **kwargs)
+
+
+def request_info(report, *, note, **kwargs):
+    return workflow.request_info(report, message=note, **kwargs)
+
+
+DECISIONS = {
+    # name: (service, status, email template or None, what the reason adds to the event and the email)
+    "approve": (workflow.approve, Status.APPROVED, "report-approved", {}),
+    "request_info": (request_info, Status.NEEDS_INFO, "info-requested", {}),
+    "reject": (reject, Status.REJECTED, "report-rejected", {"reason": "civil-matter"}),
+    "refer": (refer, Status.REFERRED, "report-referred", {"reason": "suspect-known"}),
+    "close": (workflow.close, Status.CLOSED, None, {}),
+}
+
+
+@pytest.mark.parametrize("name", DECISIONS)
+def test_it_keeps_who_decided_why_and_the_prepared_message_in_the_event(report, report_taker, name):
+    decide, status, template, reason = DECISIONS[name]
+    prepared = ResponseTemplate.objects.first()
+
+    event = decide(report, by=report_taker, note="See the note.", template=prepared, missing=" receipt ")
+
+    event.refresh_from_db()
+    assert (event.actor, event.note, event.to_status) == (report_taker, "See the note.", status)
+    assert event.data == {**reason, "template": prepared.code, "missing": "receipt"}
+    if template:
+        assert emails(report) == [{"template": template, "event": event.pk, **reason}]
+
+
+@pytest.mark.parametrize("name", [name for name in DECISIONS if name != "request_info"])
+def test_it_keeps_no_note_and_nothing_missing_when_none_is_given(report, report_taker, name):
+    decide, _status, _template, reason = DECISIONS[name]
+    prepared = ResponseTemplate.objects.first()
+
+    event = decide(report, by=report_taker, template=prepared)
+
+    event.refresh_from_db()
+    assert event.note == ""
+    assert event.data == {**reason, "template": prepared.code, "missing": ""}
+
+
+def test_it_sends_no_reminder_for_a_report_that_was_never_asked(report):
+    assert workflow.remind_about_info(report) is None
+    assert not report.events.exists() and emails(report) == []
+
+
+def test_it_sends_one_reminder_only(report, report_taker):
+    workflow.request_info(report, by=report_taker, message="Which window?")
+    first = workflow.remind_about_info(report)
+
+    assert first is not None and workflow.remind_about_info(report) is None
+    assert report.events.filter(kind=first.kind).count() == 1
+
+
+def test_it_saves_only_the_reminders_own_fields(report, report_taker):
+    workflow.request_info(report, by=report_taker, message="Which window?")
+    # Changed elsewhere since this copy of the report was read; the reminder must not write it back.
+    Report.objects.filter(pk=report.pk).update(address="400 S 4th St")
+    before = timezone.now() - timedelta(seconds=1)
+
+    workflow.remind_about_info(report)
+
+    report.refresh_from_db()
+    assert report.address == "400 S 4th St" and report.info_reminder_sent_at > before
