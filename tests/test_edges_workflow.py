@@ -81,12 +81,15 @@ def test_it_sends_no_reminder_for_a_report_that_was_never_asked(report):
     assert not report.events.exists() and emails(report) == []
 
 
-def test_it_sends_one_reminder_only(report, report_taker):
+def test_it_sends_one_reminder_only_and_shows_it_to_the_resident(report, report_taker):
     workflow.request_info(report, by=report_taker, message="Which window?")
     first = workflow.remind_about_info(report)
 
     assert first is not None and workflow.remind_about_info(report) is None
     assert report.events.filter(kind=first.kind).count() == 1
+    assert first.is_public  # on the resident's status page too
+    reminders = [email for email in emails(report) if email["template"] == "info-reminder"]
+    assert reminders == [{"template": "info-reminder", "event": first.pk}]
 
 
 def test_it_saves_only_the_reminders_own_fields(report, report_taker):
