@@ -102,3 +102,29 @@ def test_it_saves_only_the_reminders_own_fields(report, report_taker):
 
     report.refresh_from_db()
     assert report.address == "400 S 4th St" and report.info_reminder_sent_at > before
+
+
+def test_it_names_the_closing_event_in_the_email_when_no_reply_came(report, report_taker):
+    workflow.request_info(report, by=report_taker, message="Which window?")
+
+    event = workflow.close_unanswered(report)
+
+    closing = [email for email in emails(report) if email["template"] == "report-closed-no-reply"]
+    assert closing == [{"template": "report-closed-no-reply", "event": event.pk}]
+
+
+def test_it_finds_the_requests_due_a_reminder_and_those_expired_in_one_query(
+    catalog, django_assert_num_queries
+):
+    now = timezone.now()
+    make_report(status=Status.NEEDS_INFO, info_due_at=now + timedelta(days=30))  # not yet
+    remind = make_report(status=Status.NEEDS_INFO, info_due_at=now + timedelta(hours=1))
+    expired = make_report(status=Status.NEEDS_INFO, info_due_at=now - timedelta(hours=1))
+    make_report(status=Status.CLOSED, info_due_at=now - timedelta(hours=1))  # closed while it waited
+    make_report(status=Status.NEEDS_INFO, info_due_at=None)  # a row from before due dates
+
+    with django_assert_num_queries(1):
+        due = workflow.due_info_requests()
+        reminder_days = [r.report_type.info_reminder_days for r in due[0]]
+
+    assert due == ([remind], [expired]) and reminder_days
