@@ -1,6 +1,6 @@
 """Edges of reports/workflow.py found by mutation testing: what each staff decision keeps in its event (who,
 the note, the reason, the prepared message and what was missing) and hands to the resident's email, and
-the reminder's guards and the one field it saves.
+the reminder's guards and the one field it saves, the photos a reply lists, and duplicates.
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from reports import workflow
-from reports.models import OutboxMessage, ReferralReason, RejectionReason, Report, ResponseTemplate
+from reports import evidence, submission, workflow
+from reports.models import Evidence, OutboxMessage, ReferralReason, RejectionReason, Report, ResponseTemplate
 from reports.statuses import Status
 
+from . import samples
 from .factories import make_report
 
 pytestmark = pytest.mark.django_db
@@ -128,3 +129,35 @@ def test_it_finds_the_requests_due_a_reminder_and_those_expired_in_one_query(
         reminder_days = [r.report_type.info_reminder_days for r in due[0]]
 
     assert due == ([remind], [expired]) and reminder_days
+
+
+def test_it_lists_the_photos_of_a_reply_in_its_event(report, report_taker):
+    workflow.request_info(report, by=report_taker, message="A photo of the window, please.")
+    rows = submission.evidence_rows(
+        report,
+        [evidence.store_upload(samples.upload("window.jpg", samples.jpeg_bytes()))],
+        Evidence.Source.REPLY,
+    )
+
+    event = workflow.receive_reply(report, text="Here it is.", evidence=rows)
+
+    event.refresh_from_db()
+    assert event.data == {"evidence": [str(report.evidence.get().public_id)]}
+
+
+def test_it_refuses_a_duplicate_of_itself_in_words_staff_read(report, report_taker):
+    with pytest.raises(workflow.NotAllowed) as refused:
+        workflow.mark_duplicate(report, by=report_taker, original=report)
+
+    assert str(refused.value) == "A report cannot be a duplicate of itself."
+
+
+def test_it_records_who_marked_a_duplicate_and_of_what(report, report_taker, catalog):
+    original = make_report()
+
+    event = workflow.mark_duplicate(report, by=report_taker, original=original)
+
+    event.refresh_from_db()
+    assert event.actor == report_taker and event.data == {"original": original.tracking_number}
+    report.refresh_from_db()
+    assert report.duplicate_of == original and report.status == Status.DUPLICATE
