@@ -163,3 +163,11 @@ def test_it_records_who_marked_a_duplicate_and_of_what(report, report_taker, cat
     assert event.actor == report_taker and event.data == {"original": original.tracking_number}
     report.refresh_from_db()
     assert report.duplicate_of == original and report.status == Status.DUPLICATE
+
+
+def test_it_asks_staff_to_say_what_they_need_when_they_said_nothing(report, report_taker):
+    with pytest.raises(workflow.NotAllowed) as refused:
+        workflow.request_info(report, by=report_taker, message="  ")
+
+    assert str(refused.value) == "Say what you need from the resident, or pick a prepared message."
+    assert not report.events.exists()
