@@ -171,3 +171,12 @@ def test_it_asks_staff_to_say_what_they_need_when_they_said_nothing(report, repo
 
     assert str(refused.value) == "Say what you need from the resident, or pick a prepared message."
     assert not report.events.exists()
+
+
+def test_it_names_both_statuses_when_a_move_is_not_allowed(report, report_taker):
+    reject(report, by=report_taker)
+
+    with pytest.raises(workflow.IllegalMove) as refused:
+        workflow.approve(report, by=report_taker)
+
+    assert str(refused.value) == "A report that is “Not accepted” cannot become “Approved”."
