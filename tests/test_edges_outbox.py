@@ -1,6 +1,7 @@
 """Edges of reports/outbox.py found by mutation testing: the task each wake-up call puts on the broker
 (read back from the filesystem broker's folder, as a worker would find it), what a refused wake-up call
-leaves for the sweeper, the leases by kind, the backoff's range, and which rows the sweeper sends again.
+leaves for the sweeper, the leases by kind, the backoff's range, which rows the sweeper sends again, and
+which rows a withdrawn report's cancellation reaches.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.utils import timezone
 from reports import outbox
 from reports.models import OutboxMessage
 
+from .factories import make_report
 from .test_outbox import broker_down
 
 pytestmark = pytest.mark.django_db
@@ -399,3 +401,32 @@ def test_it_stops_sweeping_while_the_broker_is_down(settings):
 
     row = OutboxMessage.objects.get()
     assert row.wake_failed is True and row.resent_at is None
+
+
+def test_it_cancels_only_the_withdrawn_reports_pending_messages_of_the_kinds_asked(catalog):
+    report, other = make_report(), make_report()
+    now = timezone.now()
+    waiting = message("waiting", report=report)
+    lease_ran_out = message("lease-ran-out", report=report, claimed_until=now - timedelta(seconds=1))
+    other_kind = message("other-kind", Kind.SMS, report=report)
+    untouched = [
+        message(
+            "held", report=report, claimed_until=now + timedelta(minutes=5)
+        ),  # a worker may be sending it
+        message("done", report=report, state=State.DONE),
+        message("dead", report=report, state=State.DEAD),
+        other_kind,
+        message("other-report", report=other),
+    ]
+
+    cancelled = outbox.cancel_pending(report, (Kind.EMAIL, Kind.TRAFFIC_HANDOFF))
+
+    assert cancelled == 2
+    for row in (waiting, lease_ran_out):
+        row.refresh_from_db()
+        assert row.state == State.CANCELLED
+        assert row.last_error == "cancelled: the report was withdrawn"
+    before = {row.pk: (row.state, row.last_error) for row in untouched}
+    assert {
+        row.pk: (row.state, row.last_error) for row in OutboxMessage.objects.filter(pk__in=before)
+    } == before

@@ -1,0 +1,182 @@
+"""Edges of reports/workflow.py found by mutation testing: what each staff decision keeps in its event (who,
+the note, the reason, the prepared message and what was missing) and hands to the resident's email, and
+the reminder's guards and the one field it saves, the photos a reply lists, and duplicates.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from reports import evidence, submission, workflow
+from reports.models import Evidence, OutboxMessage, ReferralReason, RejectionReason, Report, ResponseTemplate
+from reports.statuses import Status
+
+from . import samples
+from .factories import make_report
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def report(catalog) -> Report:
+    return make_report(contact_email="resident@example.org")
+
+
+def emails(report: Report) -> list[dict]:
+    return [m.payload for m in OutboxMessage.objects.filter(report=report, kind=OutboxMessage.Kind.EMAIL)]
+
+
+def refer(report, **kwargs):
+    return workflow.refer_to_police(report, reason=ReferralReason.objects.get(code="suspect-known"), **kwargs)
+
+
+def reject(report, **kwargs):
+    return workflow.reject(report, reason=RejectionReason.objects.get(code="civil-matter"), **kwargs)
+
+
+def request_info(report, **kwargs):
+    if "note" in kwargs:
+        kwargs["message"] = kwargs.pop("note")
+    return workflow.request_info(report, **kwargs)
+
+
+DECISIONS = {
+    # name: (service, status, email template or None, what the reason adds to the event and the email)
+    "approve": (workflow.approve, Status.APPROVED, "report-approved", {}),
+    "request_info": (request_info, Status.NEEDS_INFO, "info-requested", {}),
+    "reject": (reject, Status.REJECTED, "report-rejected", {"reason": "civil-matter"}),
+    "refer": (refer, Status.REFERRED, "report-referred", {"reason": "suspect-known"}),
+    "close": (workflow.close, Status.CLOSED, None, {}),
+}
+
+
+@pytest.mark.parametrize("name", DECISIONS)
+def test_it_keeps_who_decided_why_and_the_prepared_message_in_the_event(report, report_taker, name):
+    decide, status, template, reason = DECISIONS[name]
+    prepared = ResponseTemplate.objects.first()
+
+    event = decide(report, by=report_taker, note="See the note.", template=prepared, missing=" receipt ")
+
+    event.refresh_from_db()
+    assert (event.actor, event.note, event.to_status) == (report_taker, "See the note.", status)
+    assert event.data == {**reason, "template": prepared.code, "missing": "receipt"}
+    if template:
+        assert emails(report) == [{"template": template, "event": event.pk, **reason}]
+
+
+@pytest.mark.parametrize("name", DECISIONS)
+def test_it_keeps_no_note_and_nothing_missing_when_none_is_given(report, report_taker, name):
+    decide, _status, _template, reason = DECISIONS[name]
+    prepared = ResponseTemplate.objects.first()
+
+    event = decide(report, by=report_taker, template=prepared)
+
+    event.refresh_from_db()
+    assert event.note == ""
+    assert event.data == {**reason, "template": prepared.code, "missing": ""}
+
+
+def test_it_sends_no_reminder_for_a_report_that_was_never_asked(report):
+    assert workflow.remind_about_info(report) is None
+    assert not report.events.exists() and emails(report) == []
+
+
+def test_it_sends_one_reminder_only_and_shows_it_to_the_resident(report, report_taker):
+    workflow.request_info(report, by=report_taker, message="Which window?")
+    first = workflow.remind_about_info(report)
+
+    assert first is not None and workflow.remind_about_info(report) is None
+    assert report.events.filter(kind=first.kind).count() == 1
+    assert first.is_public  # on the resident's status page too
+    reminders = [email for email in emails(report) if email["template"] == "info-reminder"]
+    assert reminders == [{"template": "info-reminder", "event": first.pk}]
+
+
+def test_it_saves_only_the_reminders_own_fields(report, report_taker):
+    workflow.request_info(report, by=report_taker, message="Which window?")
+    # Changed elsewhere since this copy of the report was read; the reminder must not write it back.
+    Report.objects.filter(pk=report.pk).update(address="400 S 4th St")
+    before = timezone.now() - timedelta(seconds=1)
+
+    workflow.remind_about_info(report)
+
+    report.refresh_from_db()
+    assert report.address == "400 S 4th St" and report.info_reminder_sent_at > before
+
+
+def test_it_names_the_closing_event_in_the_email_when_no_reply_came(report, report_taker):
+    workflow.request_info(report, by=report_taker, message="Which window?")
+
+    event = workflow.close_unanswered(report)
+
+    closing = [email for email in emails(report) if email["template"] == "report-closed-no-reply"]
+    assert closing == [{"template": "report-closed-no-reply", "event": event.pk}]
+
+
+def test_it_finds_the_requests_due_a_reminder_and_those_expired_in_one_query(
+    catalog, django_assert_num_queries
+):
+    now = timezone.now()
+    make_report(status=Status.NEEDS_INFO, info_due_at=now + timedelta(days=30))  # not yet
+    remind = make_report(status=Status.NEEDS_INFO, info_due_at=now + timedelta(hours=1))
+    expired = make_report(status=Status.NEEDS_INFO, info_due_at=now - timedelta(hours=1))
+    make_report(status=Status.CLOSED, info_due_at=now - timedelta(hours=1))  # closed while it waited
+    make_report(status=Status.NEEDS_INFO, info_due_at=None)  # a row from before due dates
+
+    with django_assert_num_queries(1):
+        due = workflow.due_info_requests()
+        reminder_days = [r.report_type.info_reminder_days for r in due[0]]
+
+    assert due == ([remind], [expired]) and reminder_days
+
+
+def test_it_lists_the_photos_of_a_reply_in_its_event(report, report_taker):
+    workflow.request_info(report, by=report_taker, message="A photo of the window, please.")
+    rows = submission.evidence_rows(
+        report,
+        [evidence.store_upload(samples.upload("window.jpg", samples.jpeg_bytes()))],
+        Evidence.Source.REPLY,
+    )
+
+    event = workflow.receive_reply(report, text="Here it is.", evidence=rows)
+
+    event.refresh_from_db()
+    assert event.data == {"evidence": [str(report.evidence.get().public_id)]}
+
+
+def test_it_refuses_a_duplicate_of_itself_in_words_staff_read(report, report_taker):
+    with pytest.raises(workflow.NotAllowed) as refused:
+        workflow.mark_duplicate(report, by=report_taker, original=report)
+
+    assert str(refused.value) == "A report cannot be a duplicate of itself."
+
+
+def test_it_records_who_marked_a_duplicate_and_of_what(report, report_taker, catalog):
+    original = make_report()
+
+    event = workflow.mark_duplicate(report, by=report_taker, original=original)
+
+    event.refresh_from_db()
+    assert event.actor == report_taker and event.data == {"original": original.tracking_number}
+    report.refresh_from_db()
+    assert report.duplicate_of == original and report.status == Status.DUPLICATE
+
+
+def test_it_asks_staff_to_say_what_they_need_when_they_said_nothing(report, report_taker):
+    with pytest.raises(workflow.NotAllowed) as refused:
+        workflow.request_info(report, by=report_taker, message="  ")
+
+    assert str(refused.value) == "Say what you need from the resident, or pick a prepared message."
+    assert not report.events.exists()
+
+
+def test_it_names_both_statuses_when_a_move_is_not_allowed(report, report_taker):
+    reject(report, by=report_taker)
+
+    with pytest.raises(workflow.IllegalMove) as refused:
+        workflow.approve(report, by=report_taker)
+
+    assert str(refused.value) == "A report that is “Not accepted” cannot become “Approved”."
