@@ -39,6 +39,7 @@ REPORTS = int(os.environ.get("BENCH_HANDOFF_REPORTS", "500"))
 # A steady trickle well below what one worker delivers: the latency of one hand-off, without a queue.
 PACED_REPORTS, PACED_RATE = 200, 20
 WARM_UP = 5
+SOLO = ("--pool", "solo")
 THREADS = ("--pool", "threads", "--concurrency", "8")  # a worker whose deliveries wait on the network
 NETWORK_DELAY = 0.05
 RUNS = itertools.count(1)
@@ -57,8 +58,8 @@ def load_example_receiver():
 class Receiver:
     """The example receiver on a free port; it records when it answered 200, once per webhook-id."""
 
-    def __init__(self, delay: float = 0.0):
-        self.delay = delay  # seconds before each answer: a dispatch system across a network
+    def __init__(self):
+        self.delay = 0.0  # seconds before each answer: a dispatch system across a network
         self.delivered: dict[str, tuple[float, float]] = {}  # webhook-id -> (filed, answered 200)
         self.requests = 0
         self.lock = threading.Lock()
@@ -133,7 +134,7 @@ def django_side(env: dict, *args: str) -> str:
 
 
 @contextmanager
-def celery_workers(env: dict, count: int, logs: Path, pool: tuple[str, ...] = ("--pool", "solo")):
+def celery_workers(env: dict, count: int, logs: Path, pool: tuple[str, ...] = SOLO):
     processes = [
         subprocess.Popen(
             [run.BIN / "celery", "--app", "portal", "worker", *pool, "--loglevel", "WARNING"]
@@ -191,7 +192,7 @@ def measure_backlog(
     workers: int,
     logs: Path,
     reports: int,
-    pool: tuple[str, ...] = ("--pool", "solo"),
+    pool: tuple[str, ...] = SOLO,
 ) -> dict:
     """What the workers alone can deliver: `reports` filed while no worker runs, then the workers start
     on the queue they find. Timed from the first 200 to the last, so the workers' start is left out."""
@@ -228,7 +229,7 @@ def main() -> None:
             results.append(measure_backlog(env, receiver, 2, logs, REPORTS, THREADS))
             # A dispatch system across a network answers in tens of milliseconds, not in one.
             receiver.delay = NETWORK_DELAY
-            for pool in (("--pool", "solo"), THREADS):
+            for pool in (SOLO, THREADS):
                 results.append(measure_backlog(env, receiver, 2, logs, REPORTS, pool))
     print(
         "\nParking hand-offs, filing to the receiver's 200: SQLite + filesystem broker, solo-pool "
