@@ -302,9 +302,9 @@ def flat_webp(size: tuple[int, int]) -> bytes:
     return encoded(flat(size), "WEBP", lossless=True, method=0, quality=0)
 
 
-def flat_heic(size: tuple[int, int], chroma: int = 420) -> bytes:
+def flat_heic(size: tuple[int, int], chroma: int = 420, mode: str = "RGB") -> bytes:
     # x265's fastest preset: a flat picture looks the same, and a large one encodes in seconds.
-    return encoded(flat(size), "HEIF", quality=10, chroma=chroma, enc_params={"preset": "ultrafast"})
+    return encoded(flat(size, mode), "HEIF", quality=10, chroma=chroma, enc_params={"preset": "ultrafast"})
 
 
 def flat_jpeg(size: tuple[int, int], progressive: bool = False) -> bytes:

@@ -20,12 +20,6 @@ from reports.evidence_copies import MB, heif_bytes
 from . import samples
 
 
-def heic(size: tuple[int, int], *, mode: str = "RGB", chroma: int = 420) -> bytes:
-    return samples.encoded(
-        samples.flat(size, mode), "HEIF", quality=10, chroma=chroma, enc_params={"preset": "ultrafast"}
-    )
-
-
 def deep_heic(size: tuple[int, int]) -> bytes:
     """A 10-bit HEIC, as an iPhone's HDR photo is: one flat colour, 40000 of 65535 in each channel."""
     pixels = (40000).to_bytes(2, "little") * 3 * size[0] * size[1]
@@ -43,8 +37,8 @@ PLAIN = {"mode": "RGB", "chroma": 420, "bit_depth": 8, "has_alpha": False}
 @pytest.mark.parametrize(
     "trait, make",
     [
-        ({"chroma": 444}, lambda size: heic(size, chroma=444)),
-        ({"mode": "RGBA", "has_alpha": True}, lambda size: heic(size, mode="RGBA")),
+        ({"chroma": 444}, lambda size: samples.flat_heic(size, chroma=444)),
+        ({"mode": "RGBA", "has_alpha": True}, lambda size: samples.flat_heic(size, mode="RGBA")),
         ({"bit_depth": 10}, deep_heic),
     ],
     ids=["chroma-444", "alpha", "10-bit"],
@@ -54,7 +48,7 @@ def test_it_counts_what_each_trait_of_a_heic_adds_to_its_decoding(settings, trai
     size = (SIDE, SIDE)
     # The budget sits between the plain picture's cost and the same picture's with the trait.
     assert heif_bytes(size, **PLAIN) < BUDGET_MB * MB < heif_bytes(size, **{**PLAIN, **trait})
-    assert store_upload(samples.upload("plain.heic", heic(size)), copies=False).width == SIDE
+    assert store_upload(samples.upload("plain.heic", samples.flat_heic(size)), copies=False).width == SIDE
 
     with pytest.raises(EvidenceRejected) as refused:
         store_upload(samples.upload("IMG_0042.HEIC", make(size)), copies=False)
@@ -68,7 +62,9 @@ def test_it_names_the_megapixels_a_heic_of_that_shape_could_have_had(settings):
     assert heif_bytes((4000, 3000), "RGB", chroma=444, bit_depth=8, has_alpha=False) == 117_000_000
 
     with pytest.raises(EvidenceRejected) as refused:
-        store_upload(samples.upload("IMG_0042.HEIC", heic((4000, 3000), chroma=444)), copies=False)
+        store_upload(
+            samples.upload("IMG_0042.HEIC", samples.flat_heic((4000, 3000), chroma=444)), copies=False
+        )
 
     assert "(at most 10 megapixels)" in refused.value.message
 
@@ -77,7 +73,7 @@ def test_it_names_the_heic_that_has_too_many_pixels(settings):
     settings.EVIDENCE_MAX_PIXELS = 10_000
 
     with pytest.raises(EvidenceRejected) as refused:
-        store_upload(samples.upload("IMG_0042.HEIC", heic((200, 200))), copies=False)
+        store_upload(samples.upload("IMG_0042.HEIC", samples.flat_heic((200, 200))), copies=False)
 
     assert refused.value.message.startswith("“IMG_0042.HEIC” has more pixels than we can process")
     assert refused.value.filename == "IMG_0042.HEIC"
