@@ -233,7 +233,8 @@ def cache_from_url(url: str) -> dict:
     if scheme == "diskcache":
         # A folder of SQLite files shared by every process on this machine; its incr is atomic, so rate
         # limits count the requests of every gunicorn worker together (Django's file cache loses hits).
-        return {"BACKEND": "diskcache.DjangoCache", "LOCATION": url.split("://", 1)[1]}
+        # Its connections kept between requests (portal/caches.py).
+        return {"BACKEND": "portal.caches.KeptDiskCache", "LOCATION": url.split("://", 1)[1]}
     raise ImproperlyConfigured(
         f"CACHE_URL must start with redis://, rediss://, diskcache:// or file://, not {url!r}"
     )

@@ -100,11 +100,13 @@ def test_two_processes_counting_at_once_lose_no_hit(store, settings, tmp_path):
 
 
 def test_the_embedded_store_is_the_default_and_keeps_django_s_cache_contract(settings, tmp_path):
-    from diskcache import DjangoCache
+    from portal.caches import KeptDiskCache
 
     assert cache_from_url("diskcache:///var/x/cache")["LOCATION"] == "/var/x/cache"
-    assert settings.CACHES["default"]["BACKEND"] == "diskcache.DjangoCache" or os.environ.get("CACHE_URL")
-    store = DjangoCache(str(tmp_path / "cache"), {})
+    assert settings.CACHES["default"]["BACKEND"] == "portal.caches.KeptDiskCache" or os.environ.get(
+        "CACHE_URL"
+    )
+    store = KeptDiskCache(str(tmp_path / "cache"), {})
     assert store.add("n", 1) and not store.add("n", 5)
     assert store.incr("n") == 2 and store.incr("n", 10) == 12 and store.get("n") == 12
     store.set("things", {"a": [1, 2]})
@@ -119,6 +121,29 @@ def test_the_embedded_store_is_the_default_and_keeps_django_s_cache_contract(set
     assert store.delete("n") and not store.has_key("n")
     store.clear()
     assert store.get("things") is None
+
+
+def test_the_embedded_store_keeps_its_connections_when_a_request_ends_and_still_sees_others_writes(
+    tmp_path,
+):
+    from django.core.signals import request_finished
+
+    from portal.caches import KeptDiskCache
+
+    store, other_process = (KeptDiskCache(str(tmp_path / "cache"), {}) for _ in range(2))
+    store.set("version", "one")
+    store.get("version")
+
+    def connections() -> list:
+        return [getattr(shard._local, "con", None) for shard in store._cache._shards]
+
+    before = connections()
+    store.close()  # what Django's close_caches does at the end of every request
+    request_finished.send(sender=None)
+    other_process.set("version", "two")
+
+    assert store.get("version") == "two"
+    assert any(before) and connections() == before
 
 
 # --- Per client address, and the header that could be forged -----------------------------------------
