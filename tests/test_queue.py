@@ -279,6 +279,22 @@ def test_it_never_keeps_a_filter_form_with_errors(client, report_taker):
     assert "The end date is before the start date." in again.content.decode()
 
 
+def test_the_kept_filters_still_filter_and_me_is_whoever_asks(client, report_taker):
+    other = make_staff("taker2", "Report takers")
+    bike = make_reports(1, "theft-bicycle", assignee=report_taker)
+    graffiti = make_reports(1, "damage-graffiti", assignee=other)
+    more = make_reports(30, "theft-package")
+    sign_in(client, report_taker)
+    colleague = Client()
+    sign_in(colleague, other)
+
+    for _ in range(2):  # the second time from what the first kept
+        assert shown(client, report_type="damage") == numbers(graffiti)
+        assert shown(client, assigned="me") == numbers(bike)
+        assert shown(colleague, assigned="me") == numbers(graffiti)
+        assert len(shown(client, per_page="25")) == 25 < len(bike + graffiti + more)
+
+
 @pytest.mark.parametrize(
     ("search", "finds"),
     [

@@ -7,6 +7,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 
 from django.contrib import messages
 from django.http import StreamingHttpResponse
@@ -40,36 +41,51 @@ def page_links(request, next_cursor: str | None) -> tuple[str, str]:
     return first, params.urlencode()
 
 
+@dataclass(frozen=True)
+class Filtering:
+    """What the filter form made of a request: the filters, the page size, the form's HTML, and the form
+    itself when it has errors to show (None when it was kept: a kept form has none)."""
+
+    filters: queries.QueueFilters
+    page_size: int
+    html: SafeString
+    form: staff_forms.QueueFilterForm | None
+
+
 class FilterFormCache:
-    """The filter form as HTML, kept per process for each language, queue, catalog version and set of
-    filters chosen. crispy renders every field and every option through templates of their own, which
-    was a quarter of the page's time, and staff mostly look at the same few filters all day."""
+    """The filter form's result, kept per process for each language, queue, catalog version and set of
+    filters chosen: its HTML and what it chose. crispy renders every field and every option through
+    templates of their own, which was a quarter of the page's time, building and checking the form was
+    another tenth, and staff mostly look at the same few filters all day. A form with errors is never
+    kept: it shows the values as typed, with their messages."""
 
     SIZE = 256
+    FIELDS = tuple(staff_forms.QueueFilterForm.base_fields)
 
     def __init__(self) -> None:
-        self.rendered: OrderedDict[tuple, str] = OrderedDict()
+        self.kept: OrderedDict[tuple, Filtering] = OrderedDict()
         self.lock = threading.Lock()
 
-    def html(self, request, form: staff_forms.QueueFilterForm, queue: Queue) -> SafeString:
-        if form.errors:  # shown with the values as typed and their messages: not kept
-            return self.render(request, form, queue)
-        chosen = tuple(
-            (name, tuple(request.GET.getlist(name))) for name in form.fields if name in request.GET
-        )
+    def filtering(self, request, queue: Queue) -> Filtering:
+        given = request.GET
+        chosen = tuple((name, tuple(given.getlist(name))) for name in self.FIELDS if name in given)
         key = (get_language(), queue.pk, catalog.version(), chosen)
         with self.lock:
-            html = self.rendered.get(key)
-        if html is None:
-            html = self.render(request, form, queue)
-            with self.lock:
-                self.rendered[key] = html
-                while len(self.rendered) > self.SIZE:
-                    self.rendered.popitem(last=False)
-        return mark_safe(html)  # noqa: S308 (the template's own output, escaped as it rendered)
-
-    def render(self, request, form, queue) -> str:
-        return render_to_string("reports/staff/_queue_filters.html", {"form": form, "queue": queue}, request)
+            kept = self.kept.get(key)
+        if kept is not None:
+            return kept
+        form = filter_form(request, queue)
+        html = render_to_string("reports/staff/_queue_filters.html", {"form": form, "queue": queue}, request)
+        page_size = form.cleaned_data.get("per_page") or 50
+        # The template's own output, escaped as it rendered.
+        filtering = Filtering(form.filters(), page_size, mark_safe(html), form)  # noqa: S308
+        if form.errors:
+            return filtering
+        with self.lock:
+            self.kept[key] = replace(filtering, form=None)
+            while len(self.kept) > self.SIZE:
+                self.kept.popitem(last=False)
+        return filtering
 
 
 filter_forms = FilterFormCache()
@@ -79,9 +95,8 @@ filter_forms = FilterFormCache()
 @access.staff_required()
 def queue_page(request, code):
     queue = access.queue_for(request.user, code)
-    form = filter_form(request, queue)
-    filters = form.filters()
-    page_size = form.cleaned_data.get("per_page") or 50
+    filtering = filter_forms.filtering(request, queue)
+    filters, page_size = filtering.filters, filtering.page_size
     cursor = request.GET.get("cursor") or None
     try:
         page = queries.queue_page(queue, filters, user=request.user, cursor=cursor, page_size=page_size)
@@ -95,8 +110,8 @@ def queue_page(request, code):
         "reports/staff/queue.html",
         {
             "queue": queue,
-            "form": form,
-            "filters_html": filter_forms.html(request, form, queue),
+            "form": filtering.form,
+            "filters_html": filtering.html,
             "page": page,
             "is_first_page": cursor is None,
             "filter_query": filter_query,
