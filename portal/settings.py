@@ -253,7 +253,7 @@ LOGIN_URL = "staff-login"
 LOGIN_REDIRECT_URL = "staff-home"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out account before checking it
-    "django.contrib.auth.backends.ModelBackend",
+    "reports.access.PermissionsBackend",  # Django's ModelBackend, each account's permissions kept per process
 ]
 # Repeated failed sign-ins lock that account from that address for a while. By the pair, not the
 # username alone, so nobody can lock a colleague out by typing their name with wrong passwords; and not

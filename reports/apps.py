@@ -6,6 +6,8 @@ class ReportsConfig(AppConfig):
     verbose_name = "Reports"
 
     def ready(self) -> None:
-        from . import catalog
+        from . import access, catalog, versions
 
+        versions.connect()
         catalog.connect()
+        access.connect()

@@ -1,27 +1,26 @@
-"""The catalog's questions, read once per process and read again only after the catalog changes.
+"""The catalog's queues, kinds and questions, read once per process and read again only after the
+catalog changes.
 
 Every details page and every review builds its form from the questions of the report's type; reading
 them (three queries, and the rows made into objects) on every request was a fifth of what filing a report
-cost. Each process keeps them in memory under the catalog's version, a value in the shared cache (CACHES:
-diskcache on one machine, Redis in a deployment), so one cache read a request tells a process whether its
-copy is current. Saving or deleting a report type, subtype, question or choice, in the admin, through the
-seed command or anywhere else through the ORM, gives the catalog a new version, and every process reads
-the questions afresh at its next request. `QuerySet.update()` sends no signal: call `changed()` after one.
+cost; every staff page looks up its queue and lists the queues in its menu. Each process keeps them in
+memory under the catalog's version (`versions.py`: a value in the shared cache, read once a request).
+Saving or deleting a queue, report type, subtype, question or choice, in the admin, through the seed
+command or anywhere else through the ORM, gives the catalog a new version, and every process reads it
+afresh at its next request. `QuerySet.update()` sends no signal: call `changed()` after one.
 """
 
 from __future__ import annotations
 
 import threading
-import uuid
 
-from django.core.cache import cache
-from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from .models import Question, QuestionChoice, ReportSubtype, ReportType
+from .models import Question, QuestionChoice, Queue, ReportSubtype, ReportType
+from .versions import Version
 
-VERSION_KEY = "catalog:version"
-CATALOG_MODELS = (ReportType, ReportSubtype, Question, QuestionChoice)
+VERSION = Version("catalog:version")
+CATALOG_MODELS = (Queue, ReportType, ReportSubtype, Question, QuestionChoice)
 
 
 class Loaded:
@@ -32,6 +31,7 @@ class Loaded:
         self.version = version
         self.questions: dict[int, list[Question]] = {}
         self.kinds: tuple[dict[int, ReportType], dict[int, ReportSubtype]] | None = None
+        self.queues: dict[str, Queue] | None = None
 
 
 _loaded = Loaded()
@@ -39,22 +39,16 @@ _lock = threading.Lock()
 
 
 def version() -> str:
-    current = cache.get(VERSION_KEY)
-    if current is None:  # a new or cleared cache: any copy a process holds may be stale
-        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
-        current = cache.get(VERSION_KEY)
-    return current
+    return VERSION.get()
 
 
 def changed(**kwargs) -> None:
-    """The catalog changed: every process reads it again. Now, for this transaction's own reads, and
-    once more after the commit, so that no process keeps what it read before the change was visible."""
-    bump()
-    transaction.on_commit(bump)
+    """The catalog changed: every process reads it again."""
+    VERSION.changed()
 
 
 def bump() -> None:
-    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    VERSION.bump()
 
 
 def current() -> Loaded:
@@ -84,6 +78,15 @@ def kinds() -> tuple[dict[int, ReportType], dict[int, ReportSubtype]]:
     if loaded.kinds is None:
         loaded.kinds = (ReportType.objects.in_bulk(), ReportSubtype.objects.in_bulk())
     return loaded.kinds
+
+
+def queues() -> dict[str, Queue]:
+    """Every queue by code. Their names are read in the active language when used. Shared between
+    requests: read them, never change them."""
+    loaded = current()
+    if loaded.queues is None:
+        loaded.queues = Queue.objects.in_bulk(field_name="code")
+    return loaded.queues
 
 
 def connect() -> None:

@@ -9,9 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from reports import catalog
-from reports.models import Question, QuestionChoice, ReportSubtype
+from reports import catalog, versions
+from reports.models import Question, QuestionChoice, Queue, ReportSubtype
 
+from .conftest import sign_in
 from .flows import pass_screen
 
 pytestmark = pytest.mark.django_db
@@ -100,3 +101,50 @@ def test_a_cleared_cache_means_reading_the_questions_again(driveway):
     cache.clear()
 
     assert questions_read(driveway.report_type, driveway)[0]["vehicle-there-now"] == "Still there?"
+
+
+# --- The queues, and one read of the version a request ------------------------------------------------
+
+
+def test_a_queue_renamed_shows_in_the_staff_menu_and_its_page_at_the_next_request(client, supervisor):
+    sign_in(client, supervisor)
+    url = reverse("staff-queue", args=["theft-damage"])
+    assert client.get(url).status_code == 200
+    queue = Queue.objects.get(code="theft-damage")
+
+    queue.name = "Stolen & broken"
+    queue.save()
+
+    page = client.get(url).content.decode()
+    assert page.count("Stolen &amp; broken") >= 2  # the menu, the heading
+
+
+def test_a_request_reads_the_catalogs_version_once_however_often_it_asks(client, supervisor, monkeypatch):
+    sign_in(client, supervisor)
+    url = reverse("staff-queue", args=["theft-damage"])
+    client.get(url)
+    reads = []
+    get = versions.cache.get
+    monkeypatch.setattr(versions.cache, "get", lambda key, *a, **k: reads.append(key) or get(key, *a, **k))
+
+    assert client.get(url).status_code == 200
+
+    assert reads.count(catalog.VERSION.key) == 1  # the form, the filters' HTML and the rows all ask
+
+
+def test_a_queue_renamed_by_another_process_shows_once_the_version_moves(client, supervisor):
+    sign_in(client, supervisor)
+    url = reverse("staff-queue", args=["theft-damage"])
+    client.get(url)
+    Queue.objects.filter(code="theft-damage").update(name="Renamed elsewhere")  # no signal here
+
+    assert "Renamed elsewhere" not in client.get(url).content.decode()  # the version has not moved
+    cache.set(catalog.VERSION.key, "moved by the other process")
+    assert "Renamed elsewhere" in client.get(url).content.decode()
+
+
+def test_outside_a_request_every_read_of_the_version_goes_to_the_cache():
+    first = catalog.version()
+    cache.set(catalog.VERSION.key, "moved by the other process")
+
+    assert first != "moved by the other process" and catalog.version() == "moved by the other process"

@@ -105,9 +105,9 @@ def in_page_order(entries: list[dict], order: list[str]) -> list[dict]:
 
 @register.simple_tag
 def staff_queues(user):
-    from reports.access import workable_queues
+    from reports.access import menu_queues
 
-    return workable_queues(user) if user.is_authenticated else []
+    return menu_queues(user) if user.is_authenticated else []
 
 
 @register.filter
