@@ -201,7 +201,8 @@ def queue_rows(reports: QuerySet[Report]) -> list[QueueRow]:
             *values[:8],
             report_type=types[values[8]],
             subtype=subtypes[values[9]],
-            assignee_name=f"{first} {last}".strip() or username or "",
+            # Null when nobody has it: the join found no account.
+            assignee_name=f"{first or ''} {last or ''}".strip() or username or "",
         )
         for *values, first, last, username in reports.values_list(*QUEUE_ROW_VALUES)
     ]

@@ -6,6 +6,7 @@ import base64
 import csv
 import io
 import json
+import re
 import threading
 from datetime import timedelta
 
@@ -103,8 +104,25 @@ def test_it_lists_a_filed_report_with_what_staff_need_to_see(client, catalog, re
 
     assert report.tracking_number in page
     assert "Bicycle theft" in page and "Theft" in page
-    assert "On time" in page and "No one" in page
+    assert "On time" in page
     assert reverse("staff-report-detail", args=[report.tracking_number]) in page
+    (row,) = re.findall(r"<tbody>(.*?)</tbody>", page, re.S)
+    assert row.strip().endswith('<td><span class="text-body-secondary">No one</span></td></tr>')
+    assert "None" not in row
+
+
+def test_it_names_who_has_each_report_as_colleagues_know_them(client, report_taker):
+    named = make_staff("named", "Report takers")
+    named.first_name, named.last_name = "Grace", ""
+    named.save()
+    make_reports(1, assignee=named)
+    make_reports(1, assignee=report_taker)  # no name on the account: its username
+    sign_in(client, report_taker)
+
+    rows = re.findall(r"<tbody>(.*?)</tbody>", client.get(queue_url()).content.decode(), re.S)[0]
+
+    assert rows.count("<td>Grace</td></tr>") == 1 and rows.count("<td>taker</td></tr>") == 1
+    assert "None" not in rows
 
 
 def test_it_keeps_headings_in_order_labels_every_filter_and_has_no_inline_style(client, report_taker):
