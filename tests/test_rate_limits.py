@@ -126,8 +126,6 @@ def test_the_embedded_store_is_the_default_and_keeps_django_s_cache_contract(set
 def test_the_embedded_store_keeps_its_connections_when_a_request_ends_and_still_sees_others_writes(
     tmp_path,
 ):
-    from django.core.signals import request_finished
-
     from portal.caches import KeptDiskCache
 
     store, other_process = (KeptDiskCache(str(tmp_path / "cache"), {}) for _ in range(2))
@@ -139,7 +137,6 @@ def test_the_embedded_store_keeps_its_connections_when_a_request_ends_and_still_
 
     before = connections()
     store.close()  # what Django's close_caches does at the end of every request
-    request_finished.send(sender=None)
     other_process.set("version", "two")
 
     assert store.get("version") == "two"
