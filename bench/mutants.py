@@ -18,9 +18,11 @@ session of its own, and the suite collects the static files once a session, whic
 mutant four seconds of its six; the files are the same for every mutant, so they are collected once a
 run. And mutmut hands each mutant's tests to pytest in no particular order, with -x: a mutant that one
 fast test kills could first sit through minutes of slow ones. Under mutmut the plugin puts the fastest
-first, by the durations mutmut recorded in its stats run (mutants/mutmut-stats.json); tests it has no
-figure for go last, and tests that share a module- or class-scoped fixture (a server started once for
-them) stay together.
+first. mutmut's own figures (mutants/mutmut-stats.json) time only a test's call, and many of the tests
+that reach an upload file their report in a fixture, so the plugin times each test whole (setup, call
+and teardown) in mutmut's stats run, into mutants/mutants-durations.json, and orders by that; by
+mutmut's figures when a stats run made before this left none. Tests without a figure go last, and tests
+that share a module- or class-scoped fixture (a server started once for them) stay together.
 """
 
 from __future__ import annotations
@@ -186,17 +188,39 @@ def pytest_configure(config: pytest.Config) -> None:
     command.handle = handle_once
 
 
-STATS = "mutmut-stats.json"  # in mutants/, the folder mutmut runs each mutant's tests in
+# In mutants/, the folder mutmut runs each mutant's tests in: mutmut's stats, and ours.
+STATS = "mutmut-stats.json"
+DURATIONS = "mutants-durations.json"
+spent: dict[str, float] = {}  # this session's tests, whole, when it is mutmut's stats run
+
+
+def under_mutmut() -> bool:
+    return Path.cwd().name == "mutants" and (Path.cwd() / "pyproject.toml").exists()
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> Generator[None]:
     # Before every other plugin's reordering: pytest-django's (tests that commit after the others) is a
     # stable sort, so it keeps this order within each of its groups.
-    stats = Path.cwd() / STATS
-    if Path.cwd().name == "mutants" and stats.exists():
-        items[:] = fastest_first(items, json.loads(stats.read_text())["duration_by_test"])
+    ours, mutmuts = Path.cwd() / DURATIONS, Path.cwd() / STATS
+    if under_mutmut() and ours.exists():
+        items[:] = fastest_first(items, json.loads(ours.read_text()))
+    elif under_mutmut() and mutmuts.exists():
+        items[:] = fastest_first(items, json.loads(mutmuts.read_text())["duration_by_test"])
     return (yield)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if under_mutmut() and os.environ.get("MUTANT_UNDER_TEST") == "stats":
+        spent[report.nodeid] = spent.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_sessionfinish() -> None:
+    # A later stats run times only the tests that are new since: the figures before it are kept.
+    if spent:
+        path = Path.cwd() / DURATIONS
+        known = json.loads(path.read_text()) if path.exists() else {}
+        path.write_text(json.dumps({**known, **spent}))
 
 
 def fastest_first(items: list[pytest.Item], seconds: dict[str, float]) -> list[pytest.Item]:
