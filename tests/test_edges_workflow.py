@@ -1,6 +1,7 @@
 """Edges of reports/workflow.py found by mutation testing: what each staff decision keeps in its event (who,
 the note, the reason, the prepared message and what was missing) and hands to the resident's email, and
-the reminder's guards and the one field it saves, the photos a reply lists, and duplicates.
+the reminder's guards and the one field it saves, the photos a reply lists, and duplicates; which file a
+staff member downloaded, named in the access log's event.
 """
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from reports import evidence, submission, workflow
@@ -15,7 +18,9 @@ from reports.models import Evidence, OutboxMessage, ReferralReason, RejectionRea
 from reports.statuses import Status
 
 from . import samples
+from .conftest import sign_in
 from .factories import make_report
+from .flows import file_report
 
 pytestmark = pytest.mark.django_db
 
@@ -180,3 +185,17 @@ def test_it_names_both_statuses_when_a_move_is_not_allowed(report, report_taker)
         workflow.approve(report, by=report_taker)
 
     assert str(refused.value) == "A report that is “Not accepted” cannot become “Approved”."
+
+
+def test_it_names_the_file_a_download_of_an_original_opened_in_the_access_log(client, report_taker):
+    file_report(client, "damage-vehicle", files=[samples.upload("photo.jpg", samples.jpeg_bytes())])
+    report = Report.objects.get()
+    item = report.evidence.get()
+    taker = Client()
+    sign_in(taker, report_taker)
+
+    taker.get(reverse("staff-evidence", args=[report.tracking_number, item.public_id, "original"]))
+
+    event = report.events.get(kind="evidence_viewed")
+    assert event.actor == report_taker
+    assert event.data == {"evidence": str(item.public_id), "name": "photo.jpg", "action": "download"}
