@@ -603,9 +603,6 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 12
-# Sessions are kept in the database and read through the cache: a staff page reads the session on every
-# request, and a cache read costs less than a query (bench/README.md). A cleared cache loses none.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 
 def tile_origin(url: str) -> list[str]:

@@ -46,8 +46,8 @@ def test_the_queue_page_reads_no_permissions_and_no_queues_once_they_are_kept(re
 
     tables = " ".join(query["sql"] for query in ran)
     assert "auth_permission" not in tables and '"reports_queue"' not in tables
-    # The account, its second factor, the rows (the session comes from the cache).
-    assert len(ran) == 3, [query["sql"][:80] for query in ran]
+    # The session, the account, its second factor, the rows.
+    assert len(ran) == 4, [query["sql"][:80] for query in ran]
 
 
 def test_a_supervisor_taken_out_of_the_group_is_refused_at_the_next_request(supervisor):
@@ -135,12 +135,3 @@ def test_a_closed_account_is_refused_whatever_its_kept_permissions(supervisor):
     User.objects.filter(pk=supervisor.pk).update(is_active=False)  # no signal
 
     assert status(browser) != 200
-
-
-def test_a_session_outlives_a_cleared_cache(report_taker):
-    browser = signed_in(report_taker)
-    assert status(browser) == 200
-
-    cache.clear()
-
-    assert status(browser) == 200
