@@ -129,7 +129,7 @@ def test_a_request_reads_the_catalogs_version_once_however_often_it_asks(client,
 
     assert client.get(url).status_code == 200
 
-    assert reads.count(catalog.VERSION.key) == 1  # the form, the filters' HTML and the rows all ask
+    assert reads.count(catalog.VERSION.key) == 1  # the kept filters' key and the rows both ask
 
 
 def test_a_queue_renamed_by_another_process_shows_once_the_version_moves(client, supervisor):
