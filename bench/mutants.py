@@ -23,6 +23,11 @@ that reach an upload file their report in a fixture, so the plugin times each te
 and teardown) in mutmut's stats run, into mutants/mutants-durations.json, and orders by that; by
 mutmut's figures when a stats run made before this left none. Tests without a figure go last, and tests
 that share a module- or class-scoped fixture (a server started once for them) stay together.
+
+mutmut keeps each mutant's verdict in mutants/<file>.meta and runs only the mutants without one, again
+when their function's source changes. A run of every module takes longer than a working session, so the
+verdicts are kept in the repository too (bench/mutants-record/): a run starts from them in a fresh
+clone and copies them back as it goes, and `--keep` copies them after a run that was stopped.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -44,6 +50,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 MUTMUT = Path(sys.executable).parent / "mutmut"
+RECORD = ROOT / "bench" / "mutants-record"  # the verdicts, kept in the repository
 
 
 @dataclass(frozen=True)
@@ -124,9 +131,29 @@ class Tally:
 def results(target: Target) -> dict[str, int | None]:
     meta = ROOT / "mutants" / f"{target.path}.meta"
     if not meta.exists():
+        meta = RECORD / f"{target.path}.meta"
+    if not meta.exists():
         return {}
     codes = json.loads(meta.read_text())["exit_code_by_key"]
     return {name: code for name, code in codes.items() if target.covers(name)}
+
+
+def restore_record(targets: list[Target]) -> None:
+    # Into a fresh mutants/ only: mutmut regenerates the mutants and keeps a verdict while its function's
+    # source hash is the one recorded with it.
+    for target in targets:
+        meta, kept = ROOT / "mutants" / f"{target.path}.meta", RECORD / f"{target.path}.meta"
+        if kept.exists() and not meta.exists():
+            meta.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(kept, meta)
+
+
+def keep_record(targets: list[Target]) -> None:
+    for target in targets:
+        meta, kept = ROOT / "mutants" / f"{target.path}.meta", RECORD / f"{target.path}.meta"
+        if meta.exists():
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(meta, kept)
 
 
 def run(targets: list[Target], env: dict[str, str]) -> float:
@@ -134,7 +161,11 @@ def run(targets: list[Target], env: dict[str, str]) -> float:
     started = time.monotonic()
     command = [str(MUTMUT), "run", "--max-children", "1", *(p for target in targets for p in target.patterns)]
     print(f"\n=== {', '.join(target.path for target in targets)}: {' '.join(command[1:])}", flush=True)
-    subprocess.run(command, cwd=ROOT, env=env, check=True)
+    restore_record(targets)
+    try:
+        subprocess.run(command, cwd=ROOT, env=env, check=True)
+    finally:
+        keep_record(targets)
     return time.monotonic() - started
 
 
@@ -254,6 +285,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help="paths as in the table; all of them when none")
     parser.add_argument("--table", action="store_true", help="print the last results, run nothing")
+    parser.add_argument("--keep", action="store_true", help="copy the verdicts into bench/mutants-record/")
     args = parser.parse_args()
     known = {target.path: target for target in TARGETS}
     unknown = [module for module in args.modules if module not in known]
@@ -262,7 +294,9 @@ def main() -> None:
     targets = [known[module] for module in args.modules] or TARGETS
 
     took = None
-    if not args.table:
+    if args.keep:
+        keep_record(targets)
+    elif not args.table:
         env = {**os.environ, "VAR_DIR": os.environ.get("VAR_DIR", str(ROOT / "var" / "mutants"))}
         Path(env["VAR_DIR"]).mkdir(parents=True, exist_ok=True)
         # One test database (--reuse-db) and one collection of the static files for the run, both made
