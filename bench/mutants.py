@@ -138,22 +138,28 @@ def results(target: Target) -> dict[str, int | None]:
     return {name: code for name, code in codes.items() if target.covers(name)}
 
 
+def recorded(targets: list[Target]) -> list[str]:
+    # Each module's verdicts, and the stats run's findings (which tests reach which function, and how
+    # long each takes), so that the next run times only the tests that are new since.
+    return [f"{target.path}.meta" for target in targets] + [STATS, DURATIONS]
+
+
 def restore_record(targets: list[Target]) -> None:
     # Into a fresh mutants/ only: mutmut regenerates the mutants and keeps a verdict while its function's
     # source hash is the one recorded with it.
-    for target in targets:
-        meta, kept = ROOT / "mutants" / f"{target.path}.meta", RECORD / f"{target.path}.meta"
-        if kept.exists() and not meta.exists():
-            meta.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(kept, meta)
+    for name in recorded(targets):
+        here, kept = ROOT / "mutants" / name, RECORD / name
+        if kept.exists() and not here.exists():
+            here.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(kept, here)
 
 
 def keep_record(targets: list[Target]) -> None:
-    for target in targets:
-        meta, kept = ROOT / "mutants" / f"{target.path}.meta", RECORD / f"{target.path}.meta"
-        if meta.exists():
+    for name in recorded(targets):
+        here, kept = ROOT / "mutants" / name, RECORD / name
+        if here.exists():
             kept.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(meta, kept)
+            shutil.copyfile(here, kept)
 
 
 def run(targets: list[Target], env: dict[str, str]) -> float:

@@ -6,8 +6,9 @@ class ReportsConfig(AppConfig):
     verbose_name = "Reports"
 
     def ready(self) -> None:
-        from . import access, catalog, versions
+        from . import access, catalog, second_factor, versions
 
         versions.connect()
         catalog.connect()
         access.connect()
+        second_factor.connect()

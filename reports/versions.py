@@ -1,5 +1,5 @@
 """Versions in the shared cache: how a process knows that its copy of something many requests read and
-few change (the catalog, the staff's permissions) is still current.
+few change (the catalog, the staff's permissions, their second factors) is still current.
 
 A version is a value in the shared cache (CACHES: diskcache on one machine, Redis in a deployment).
 Whatever changes the thing gives it a new version, and every process reads the thing afresh at its next
