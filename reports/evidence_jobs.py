@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 
 from . import evidence, outbox
 from .evidence import StoredUpload
@@ -36,11 +37,17 @@ def queue_copies(report: Report, uploads: list[StoredUpload], *, occasion: str =
 
 
 def make_pending_copies(report: Report) -> int:
-    """The copies still missing for the report's photos: the outbox job, and the hand-off before it sends
-    photo links. Two at once are harmless: the row keeps the first pair written, the other is deleted."""
+    """The copies still missing for the report's photos (the outbox job). Two at once are harmless: the row
+    keeps the first pair written, the other is deleted."""
+    return make_missing_copies(Evidence.objects.filter(report=report, derived="", copy_failed=False))
+
+
+def make_missing_copies(items: Iterable[Evidence]) -> int:
+    """The copies missing among these files, read by the caller: the hand-off reads the photos it sends
+    links to once, for the links and for this."""
     made = 0
-    for item in Evidence.objects.filter(report=report, derived="", copy_failed=False):
-        if not evidence.has_copies_to_make(item.content_type, ""):
+    for item in items:
+        if item.derived or item.copy_failed or not evidence.has_copies_to_make(item.content_type, ""):
             continue
         try:
             with decoding:
@@ -55,6 +62,8 @@ def make_pending_copies(report: Report) -> int:
             derived=copies.derived, thumbnail=copies.thumbnail, width=copies.width, height=copies.height
         )
         if kept:
+            item.derived, item.thumbnail = copies.derived, copies.thumbnail
+            item.width, item.height = copies.width, copies.height
             made += 1
         else:
             evidence.delete_stored([copies.derived, copies.thumbnail])

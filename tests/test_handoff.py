@@ -30,12 +30,14 @@ from urllib.parse import urlsplit
 import jsonschema
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from reports import outbox, routing, submission, tasks, workflow
+from reports import catalog, outbox, routing, submission, tasks, workflow
 from reports.models import OutboxMessage, Queue, Report, ReportEvent
 from traffic import client as traffic_client
 from traffic.models import DeliveryAttempt, InboundUpdate, TrafficEndpoint
@@ -550,6 +552,26 @@ def test_it_delivers_a_redelivered_message_once(endpoint, receiver):
     assert receiver.delivered_ids() == [f"handoff_{message.pk}"] * 2
     assert len(receiver.dispatched) == 1
     assert handed_off(report).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_delivery_reads_its_photos_once_and_its_problem_from_the_catalog(endpoint, receiver, client):
+    photo = samples.upload("car.jpg", samples.jpeg_bytes(), "image/jpeg")
+    file_report(client, "parking-fire-hydrant", files=[photo])
+    catalog.kinds()  # read once per process (and catalog version), not once per delivery
+    message = handoffs().get()
+
+    with CaptureQueriesContext(connection) as ran:
+        assert outbox.claim_and_run(message.pk, tasks.HANDLERS) == "done"
+
+    statements = [query["sql"] for query in ran]
+    assert sum('FROM "reports_evidence"' in sql for sql in statements) == 1, statements
+    assert not any("reports_reportsubtype" in sql for sql in statements), statements
+    # The claim and the row, the endpoint, the photos, their copies (made here: the hand-off overtook
+    # their job), the attempt, the event (looked for, then written), done.
+    assert len(statements) == 9, statements
+    sent = json.loads(receiver.requests[0].body)["data"]
+    assert sent["problem"]["code"] == "parking-fire-hydrant" and len(sent["photos"]) == 1
 
 
 # --- Board mode, and reports moved into the queue --------------------------------------------------------

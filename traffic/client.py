@@ -14,7 +14,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -26,8 +26,8 @@ from django.core import signing
 from django.urls import reverse
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from reports import outbox
-from reports.models import Report
+from reports import catalog, outbox
+from reports.models import Evidence, Report
 
 SCHEMA_VERSION = "2026-11-01"
 CONNECT_TIMEOUT = 5
@@ -70,15 +70,21 @@ class DeliveryResult:
         raise outbox.GiveUp(failure)
 
 
-def handoff_payload(report: Report, *, reopened: bool = False) -> dict:
+def handoff_payload(
+    report: Report, *, reopened: bool = False, photos: Iterable[Evidence] | None = None
+) -> dict:
     """What Traffic Control needs to send enforcement, and nothing more: no name, email or phone.
-    `reopened`: the resident said the vehicle was still there after the ticket was resolved."""
+    `reopened`: the resident said the vehicle was still there after the ticket was resolved. `photos`: the
+    resident's files, when the caller has read them already (report.evidence.without_field_photos())."""
+    # The resident's photos: Traffic Control's own from a closure (a reopened ticket) stay with staff.
+    photos = report.evidence.without_field_photos() if photos is None else photos
+    subtype = catalog.kinds()[1][report.subtype_id]  # the catalog's copy: no query
     return {
         "type": "parking_report.reopened" if reopened else "parking_report.created",
         "schema_version": SCHEMA_VERSION,
         "data": {
             "ticket_id": report.tracking_number,
-            "problem": {"code": report.subtype.code, "name": report.subtype.name_en or report.subtype.name},
+            "problem": {"code": subtype.code, "name": subtype.name_en or subtype.name},
             "reported_at": report.created_at.isoformat(),
             "seen_at": report.occurred_from.isoformat(),
             "location": {
@@ -95,10 +101,7 @@ def handoff_payload(report: Report, *, reopened: bool = False) -> dict:
             },
             "answers": report.answers,
             "notes": report.description,
-            # The resident's photos: Traffic Control's own from a closure (a reopened ticket) stay with staff.
-            "photos": [
-                photo_url(item.public_id) for item in report.evidence.without_field_photos() if item.is_image
-            ],
+            "photos": [photo_url(item.public_id) for item in photos if item.is_image],
         },
     }
 

@@ -56,10 +56,11 @@ def deliver(message: OutboxMessage) -> None:
     if endpoint is None:
         raise outbox.GiveUp("the Traffic endpoint was removed or disabled")
     report, webhook_id = message.report, webhook_id_for(message)
+    photos = list(report.evidence.without_field_photos())
     # The photo links must lead to copies: a hand-off that overtook their job makes them itself.
-    evidence_jobs.make_pending_copies(report)
+    evidence_jobs.make_missing_copies(photos)
     reopened = message.payload.get("occasion") == "reopened"
-    body = client.encode(client.handoff_payload(report, reopened=reopened))
+    body = client.encode(client.handoff_payload(report, reopened=reopened, photos=photos))
     started_at = timezone.now()
     result = client.post(endpoint.url, webhook_id, body, endpoint.secret_list())
     DeliveryAttempt.objects.create(
