@@ -16,7 +16,7 @@ import threading
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from .models import Question, QuestionChoice, Queue, ReportSubtype, ReportType
+from .models import Draft, Question, QuestionChoice, Queue, ReportSubtype, ReportType
 from .versions import Version
 
 VERSION = Version("catalog:version")
@@ -76,8 +76,19 @@ def kinds() -> tuple[dict[int, ReportType], dict[int, ReportSubtype]]:
     are read in the active language when used. Shared between requests: read them, never change them."""
     loaded = current()
     if loaded.kinds is None:
-        loaded.kinds = (ReportType.objects.in_bulk(), ReportSubtype.objects.in_bulk())
+        loaded.kinds = (ReportType.objects.select_related("queue").in_bulk(), ReportSubtype.objects.in_bulk())
     return loaded.kinds
+
+
+def with_kinds(draft: Draft) -> Draft:
+    """The draft with its report type (and the type's queue) and subtype from the catalog's copy, not
+    joined to every read of it. One missing from the copy is left to be read as Django reads it."""
+    types, subtypes = kinds()
+    if draft.report_type_id in types:
+        draft.report_type = types[draft.report_type_id]
+    if draft.subtype_id in subtypes:
+        draft.subtype = subtypes[draft.subtype_id]
+    return draft
 
 
 def queues() -> dict[str, Queue]:

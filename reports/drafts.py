@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import ngettext
 
-from . import evidence
+from . import catalog, evidence
 from .evidence_checks import EvidenceRejected
 from .models import Draft, DraftUpload, ReportSubtype, UpdatesBy, hash_token
 
@@ -68,12 +68,9 @@ def current(session: SessionBase, slot: str = "report") -> Draft | None:
     if not key:
         return None
     # Not the report: only the confirmation page reads it (one query there), and joining its hundred
-    # columns cost every step of the form.
-    return (
-        Draft.objects.select_related("report_type__queue", "subtype")
-        .filter(key=key, updated_at__gte=expiry_cutoff())
-        .first()
-    )
+    # columns cost every step of the form. The type, its queue and the subtype come from the catalog.
+    draft = Draft.objects.filter(key=key, updated_at__gte=expiry_cutoff()).first()
+    return catalog.with_kinds(draft) if draft is not None else None
 
 
 def forget(session: SessionBase, slot: str = "report") -> None:

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import translation
 
-from . import evidence, evidence_jobs, notifications, routing, sms, workflow
+from . import catalog, evidence, evidence_jobs, notifications, routing, sms, workflow
 from .evidence import StoredUpload
 from .evidence_checks import EvidenceRejected
 from .models import (
@@ -95,12 +95,7 @@ def file_report(
 ) -> Filed:
     """File the draft once. A resent submission of the same draft gets the report filed the first time."""
     with transaction.atomic():
-        # Lock only the draft row: PostgreSQL refuses FOR UPDATE on the nullable side of a join.
-        draft = (
-            Draft.objects.select_for_update(of=("self",))
-            .select_related("report_type", "subtype")
-            .get(pk=draft.pk)
-        )
+        draft = catalog.with_kinds(Draft.objects.select_for_update().get(pk=draft.pk))
         if draft.report_id:
             return Filed(draft.report, created=False)
         report = build_report(draft, details, answers)

@@ -148,3 +148,25 @@ def test_outside_a_request_every_read_of_the_version_goes_to_the_cache():
     cache.set(catalog.VERSION.key, "moved by the other process")
 
     assert first != "moved by the other process" and catalog.version() == "moved by the other process"
+
+
+def test_each_step_reads_the_draft_alone_and_its_kinds_from_the_catalog(client, catalog):
+    pass_screen(client, "theft-from-vehicle")
+    details_page(client)  # the catalog's copy is read here, once
+
+    with CaptureQueriesContext(connection) as captured:
+        page = details_page(client)
+
+    drafts = [query["sql"] for query in captured if 'FROM "reports_draft"' in query["sql"]]
+    assert len(drafts) == 1 and "JOIN" not in drafts[0], drafts
+    assert not any('"reports_reporttype"' in q["sql"] or '"reports_queue"' in q["sql"] for q in captured)
+    assert ReportSubtype.objects.get(code="theft-from-vehicle").name in page
+
+
+def test_a_subtype_renamed_shows_in_the_draft_at_the_next_request(client, catalog):
+    pass_screen(client, "theft-from-vehicle")
+    subtype = ReportSubtype.objects.get(code="theft-from-vehicle")
+    subtype.name = "Taken out of a parked car"
+    subtype.save()
+
+    assert "Taken out of a parked car" in details_page(client)
