@@ -6,7 +6,6 @@ the admin can change a role without a code change.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from functools import wraps
 
@@ -24,7 +23,7 @@ from django.utils.http import urlencode
 
 from . import catalog, second_factor
 from .models import Queue, Report
-from .versions import Version
+from .versions import PerVersion, Version
 
 WORK_REPORT_QUEUE = "reports.work_report_queue"
 WORK_TRAFFIC_QUEUE = "reports.work_traffic_queue"
@@ -125,16 +124,8 @@ def report_for(
 PERMISSIONS = Version("access:permissions")
 
 
-class Kept:
-    """One process's copy for one version of the permissions: each account's, by (id, superuser)."""
-
-    def __init__(self, version: str | None = None) -> None:
-        self.version = version
-        self.held: dict[tuple[int, bool], frozenset[str]] = {}
-
-
-_kept = Kept()
-_kept_lock = threading.Lock()
+# One process's copy for one version of the permissions: each account's, by (id, superuser).
+_kept: PerVersion[dict[tuple[int, bool], frozenset[str]]] = PerVersion(PERMISSIONS, dict)
 
 
 class PermissionsBackend(backends.ModelBackend):
@@ -147,16 +138,10 @@ class PermissionsBackend(backends.ModelBackend):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            global _kept
-            latest = PERMISSIONS.get()
-            with _kept_lock:
-                if _kept.version != latest:
-                    _kept = Kept(latest)
-                kept = _kept
-            key = (user_obj.pk, user_obj.is_superuser)
-            held = kept.held.get(key)
+            kept, key = _kept.current(), (user_obj.pk, user_obj.is_superuser)
+            held = kept.get(key)
             if held is None:
-                held = kept.held[key] = frozenset(super().get_all_permissions(user_obj))
+                held = kept[key] = frozenset(super().get_all_permissions(user_obj))
             user_obj._perm_cache = held
         return user_obj._perm_cache
 

@@ -12,12 +12,10 @@ afresh at its next request. `QuerySet.update()` sends no signal: call `changed()
 
 from __future__ import annotations
 
-import threading
-
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from .models import Draft, Question, QuestionChoice, Queue, ReportSubtype, ReportType
-from .versions import Version
+from .versions import PerVersion, Version
 
 VERSION = Version("catalog:version")
 CATALOG_MODELS = (Queue, ReportType, ReportSubtype, Question, QuestionChoice)
@@ -27,15 +25,13 @@ class Loaded:
     """One process's copy for one version: the active questions of each report type read so far, and
     every type and subtype by id (for pages that show their names)."""
 
-    def __init__(self, version: str | None = None) -> None:
-        self.version = version
+    def __init__(self) -> None:
         self.questions: dict[int, list[Question]] = {}
         self.kinds: tuple[dict[int, ReportType], dict[int, ReportSubtype]] | None = None
         self.queues: dict[str, Queue] | None = None
 
 
-_loaded = Loaded()
-_lock = threading.Lock()
+_loaded = PerVersion(VERSION, Loaded)
 
 
 def version() -> str:
@@ -52,12 +48,7 @@ def bump() -> None:
 
 
 def current() -> Loaded:
-    global _loaded
-    latest = version()
-    with _lock:
-        if _loaded.version != latest:
-            _loaded = Loaded(latest)
-        return _loaded
+    return _loaded.current()
 
 
 def questions(report_type: ReportType, subtype: ReportSubtype) -> list[Question]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import re
-import threading
 from base64 import b32encode
 
 import django_otp
@@ -25,7 +24,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .versions import Version
+from .versions import PerVersion, Version
 
 BACKUP_CODE_COUNT = 10
 AUTHENTICATOR_NAME = "Authenticator app"
@@ -145,17 +144,9 @@ DEVICES = Version("second-factor:devices")
 KEPT_DEVICES = 1000  # more than a city has staff signed in; past it, devices are read as before
 
 
-class KeptDevices:
-    """One process's copy for one version of the devices: each verified session's device, by the
-    persistent id the session holds."""
-
-    def __init__(self, version: str | None = None) -> None:
-        self.version = version
-        self.held: dict[str, Device] = {}
-
-
-_kept = KeptDevices()
-_kept_lock = threading.Lock()
+# One process's copy for one version of the devices: each verified session's device, by the persistent id
+# the session holds.
+_kept: PerVersion[dict[str, Device]] = PerVersion(DEVICES, dict)
 
 
 class OTPMiddleware(django_otp.middleware.OTPMiddleware):
@@ -168,19 +159,14 @@ class OTPMiddleware(django_otp.middleware.OTPMiddleware):
     is the account's and confirmed."""
 
     def _device_from_persistent_id(self, persistent_id: str) -> Device | None:
-        global _kept
-        latest = DEVICES.get()
-        with _kept_lock:
-            if _kept.version != latest:
-                _kept = KeptDevices(latest)
-            kept = _kept
-        device = kept.held.get(persistent_id)
+        kept = _kept.current()
+        device = kept.get(persistent_id)
         if device is None:
             device = super()._device_from_persistent_id(persistent_id)
             if device is None:
                 return None
-            if len(kept.held) < KEPT_DEVICES:
-                kept.held[persistent_id] = device
+            if len(kept) < KEPT_DEVICES:
+                kept[persistent_id] = device
         # A copy for each request: a view may verify a code with it, which changes and saves it.
         return copy.copy(device)
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
@@ -51,6 +53,26 @@ class Version:
         the commit, so that no process keeps what it read before the change was visible."""
         self.bump()
         transaction.on_commit(self.bump)
+
+
+T = TypeVar("T")
+
+
+class PerVersion(Generic[T]):
+    """A process's copy of something (made empty by `fresh`, filled as it is read), started afresh whenever
+    the version moves. One per process, shared by its threads: read it, never change what it holds."""
+
+    def __init__(self, version: Version, fresh: Callable[[], T]) -> None:
+        self.version, self.fresh = version, fresh
+        self._kept: tuple[str | None, T] = (None, fresh())
+        self._lock = threading.Lock()
+
+    def current(self) -> T:
+        latest = self.version.get()
+        with self._lock:
+            if self._kept[0] != latest:
+                self._kept = (latest, self.fresh())
+            return self._kept[1]
 
 
 def request_began(**kwargs) -> None:

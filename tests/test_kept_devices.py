@@ -92,7 +92,7 @@ def test_the_account_deleted_takes_its_device_and_its_session_with_it(report_tak
 
     assert browser.get(QUEUE).status_code == 302
     assert other.get(QUEUE).status_code == 200
-    assert persistent_id not in second_factor._kept.held
+    assert persistent_id not in second_factor._kept.current()
 
 
 def test_a_new_authenticator_moves_the_version_and_other_sessions_keep_working(report_taker, supervisor):
@@ -127,4 +127,4 @@ def test_a_session_naming_a_device_that_never_existed_is_not_verified(report_tak
     session.save()
 
     assert sent_to_the_code_page(browser)
-    assert "otp_static.staticdevice/999999" not in second_factor._kept.held
+    assert "otp_static.staticdevice/999999" not in second_factor._kept.current()
