@@ -199,3 +199,23 @@ def test_it_names_the_file_a_download_of_an_original_opened_in_the_access_log(cl
     event = report.events.get(kind="evidence_viewed")
     assert event.actor == report_taker
     assert event.data == {"evidence": str(item.public_id), "name": "photo.jpg", "action": "download"}
+
+
+def test_a_note_keeps_who_wrote_it_and_what_they_wrote(catalog, report_taker):
+    report = make_report()
+
+    workflow.add_note(report, by=report_taker, text="Called the resident, no answer.")
+
+    note = report.events.get(kind="note")
+    assert (note.actor, note.note) == (report_taker, "Called the resident, no answer.")
+
+
+def test_a_view_marks_the_report_seen_in_the_database_and_on_the_page_s_copy(catalog, report_taker):
+    report = make_report()
+    before = timezone.now()
+
+    workflow.record_view(report, by=report_taker)
+
+    # The staff page goes on with the same object: its "updated by the resident" mark must see the view.
+    assert report.staff_seen_at is not None and report.staff_seen_at >= before
+    assert Report.objects.get(pk=report.pk).staff_seen_at == report.staff_seen_at
