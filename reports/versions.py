@@ -60,7 +60,8 @@ T = TypeVar("T")
 
 class PerVersion(Generic[T]):
     """A process's copy of something (made empty by `fresh`, filled as it is read), started afresh whenever
-    the version moves. One per process, shared by its threads: read it, never change what it holds."""
+    the version moves. One per process, shared by its threads: add to what it holds, never change what
+    is already in it (another request may be reading it)."""
 
     def __init__(self, version: Version, fresh: Callable[[], T]) -> None:
         self.version, self.fresh = version, fresh
