@@ -63,21 +63,15 @@ def test_a_device_deleted_in_the_admin_stops_verifying_at_the_next_request(repor
     assert sent_to_the_code_page(browser)
 
 
-def test_a_device_no_longer_confirmed_stops_verifying(report_taker):
+@pytest.mark.parametrize("change", ["unconfirmed", "given to another account"])
+def test_a_device_unconfirmed_or_given_away_stops_verifying(report_taker, supervisor, change):
     browser = signed_in(report_taker)
     device = StaticDevice.objects.get(user=report_taker)
 
-    device.confirmed = False
-    device.save()
-
-    assert sent_to_the_code_page(browser)
-
-
-def test_a_device_given_to_another_account_stops_verifying_for_the_first(report_taker, supervisor):
-    browser = signed_in(report_taker)
-    device = StaticDevice.objects.get(user=report_taker)
-
-    device.user = supervisor
+    if change == "unconfirmed":
+        device.confirmed = False
+    else:
+        device.user = supervisor
     device.save()
 
     assert sent_to_the_code_page(browser)
