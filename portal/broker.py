@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections import deque
 from pathlib import Path
 from queue import Empty
 from time import monotonic
@@ -41,12 +42,25 @@ class Channel(filesystem.Channel):
             partial.unlink(missing_ok=True)
             raise ChannelError(f"Cannot add file {final!r} to directory") from exc
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The names of each queue's messages from the last listing of the folder, oldest first. Listing and
+        # sorting the folder for every message made a backlog's cost grow with its square (bench/README.md).
+        self._listed: dict[str, deque[str]] = {}
+
     def _get(self, queue: str) -> dict:
         folder = Path(self.data_folder_in)
-        wanted = f"{queue}.msg"
-        for name in sorted(os.listdir(folder)):
-            if name.partition(".")[2] != wanted:
+        listed = self._listed.setdefault(queue, deque())
+        read_folder = False
+        while True:
+            if not listed:
+                if read_folder:
+                    raise Empty()
+                wanted = f"{queue}.msg"
+                listed.extend(sorted(name for name in os.listdir(folder) if name.partition(".")[2] == wanted))
+                read_folder = True
                 continue
+            name = listed.popleft()
             taken = folder / f"{name}.{uuid.uuid4().hex}{TAKEN}"
             try:
                 os.rename(folder / name, taken)
@@ -59,7 +73,6 @@ class Channel(filesystem.Channel):
             finally:
                 taken.unlink(missing_ok=True)
             return loads(bytes_to_str(payload))
-        raise Empty()
 
 
 class Transport(filesystem.Transport):

@@ -4,6 +4,8 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
+from django.db import close_old_connections
 from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -15,6 +17,16 @@ TRANSPORT_ALIASES["filesystem"] = "portal.broker:Transport"
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def close_old_database_connections(sender=None, **kwargs) -> None:
+    # What Django does before and after a request: a connection past CONN_MAX_AGE, or one that failed, is
+    # closed; any other is kept for the next task (settings.CELERY_DB_REUSE_MAX). Not for a task run eagerly
+    # inside the caller's transaction, which closing would end.
+    if not getattr(getattr(sender, "request", None), "is_eager", False):
+        close_old_connections()
 
 
 def ensure_broker_folders() -> None:

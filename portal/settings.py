@@ -195,7 +195,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=2)
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Kept too: opening a connection runs the PRAGMAs, and closing the last one checkpoints the WAL,
+    # which a worker paid after every task and the web after every request (bench/README.md).
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers work while one writer commits; IMMEDIATE takes the write lock at BEGIN,
         # so two writers queue up instead of failing halfway with "database is locked".
@@ -508,6 +509,11 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fix-up closes the database connection before and after every task unless this is set;
+# then it closes it only every this many tasks, and portal/celery.py closes an old or broken one between
+# tasks the way Django does between requests (CONN_MAX_AGE, CONN_HEALTH_CHECKS). A new connection for
+# every task cost a worker a third of its time on SQLite, and a server process each time on PostgreSQL.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The sweeper's query reads only pending rows that are due (an index), so running it often is cheap; often

@@ -112,3 +112,26 @@ def test_only_a_filesystem_url_gets_it():
 
     assert type(Connection("filesystem://").transport).__module__ == "portal.broker"
     assert type(Connection("redis://127.0.0.1:9/0").transport).__module__ == "kombu.transport.redis"
+
+
+def test_a_backlog_is_listed_once_and_a_later_message_still_found(folder, monkeypatch):
+    """Each message taken used to list and sort the whole folder again, so a backlog of n cost n listings
+    of up to n names. The names listed are kept, in order; the folder is read again when they are used
+    up, so a message put after the listing comes next, and one another worker took is skipped."""
+    import portal.broker
+
+    listings = []
+    listdir = portal.broker.os.listdir
+    monkeypatch.setattr(portal.broker.os, "listdir", lambda path: listings.append(path) or listdir(path))
+    with connect(folder) as publisher, connect(folder) as worker, connect(folder) as other:
+        for n in range(50):
+            publisher.default_channel._put(QUEUE, {"n": n})
+        reader = worker.default_channel
+        first = reader._get(QUEUE)["n"]
+        second = other.default_channel._get(QUEUE)["n"]  # taken from under the first reader's list
+        publisher.default_channel._put(QUEUE, {"n": 50})
+        rest = [reader._get(QUEUE)["n"] for _ in range(49)]
+        assert sorted([first, second, *rest]) == list(range(51))
+        with pytest.raises(Empty):
+            reader._get(QUEUE)
+    assert len(listings) == 2 + 1 + 1  # the reader: the backlog, then n=50; the other reader; the last Empty
