@@ -19,7 +19,7 @@ from reports.statuses import Status
 
 from . import samples
 from .conftest import sign_in
-from .factories import make_report
+from .factories import file_parking, make_report
 from .flows import file_report
 
 pytestmark = pytest.mark.django_db
@@ -219,3 +219,13 @@ def test_a_view_marks_the_report_seen_in_the_database_and_on_the_page_s_copy(cat
     # The staff page goes on with the same object: its "updated by the resident" mark must see the view.
     assert report.staff_seen_at is not None and report.staff_seen_at >= before
     assert Report.objects.get(pk=report.pk).staff_seen_at == report.staff_seen_at
+
+
+def test_a_closure_keeps_who_closed_it_and_no_note_when_none_was_written(catalog, traffic_agent):
+    report = file_parking(vehicle_plate="WHO0001").report
+    workflow.dispatch(report, by=traffic_agent, unit="PE-14")
+
+    event = workflow.resolve(report, by=traffic_agent, outcome="citation_issued")
+
+    stored = report.events.get(pk=event.pk)
+    assert (stored.actor, stored.note, stored.to_status) == (traffic_agent, "", Status.RESOLVED)
