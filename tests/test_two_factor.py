@@ -88,6 +88,28 @@ def test_it_asks_a_person_without_a_second_factor_to_set_one_up(report_taker):
     assert response["Location"] == f"{ENROL_PAGE}?next=%2Fstaff%2F"
 
 
+@pytest.mark.parametrize("enrolled", [True, False], ids=["code page", "enrolment page"])
+def test_a_password_alone_is_not_shown_the_staff_menu(report_taker, enrolled):
+    """The code and enrolment pages do not tell someone with only the password which queues the account
+    works; the same account sees them once the code is in."""
+    from reports.access import menu_queues
+
+    if enrolled:
+        backup_codes_device(report_taker, "123456")
+    browser = password_only(report_taker)
+    queues = menu_queues(report_taker)
+    assert queues
+    page = browser.get(CODE_PAGE, follow=True).content.decode()
+    assert 'name="code"' in page  # the code page, or the enrolment page's confirmation code
+    for queue in queues:
+        assert queue.name not in page and reverse("staff-queue", args=[queue.code]) not in page
+    assert "Sign out" in page
+
+    sign_in(browser, report_taker)
+    home = browser.get(reverse("staff-home")).content.decode()
+    assert all(reverse("staff-queue", args=[queue.code]) in home for queue in queues)
+
+
 def test_it_sends_an_anonymous_visitor_to_the_password_step_first(request):
     for _name, method, url, _allowed in cases(*request.getfixturevalue("reports")):
         response = getattr(Client(), method)(url)

@@ -103,11 +103,17 @@ def in_page_order(entries: list[dict], order: list[str]) -> list[dict]:
     return sorted(entries, key=position)  # stable: within a field, or the rest, the form's own order
 
 
-@register.simple_tag
-def staff_queues(user):
+@register.simple_tag(takes_context=True)
+def staff_queues(context):
+    """The queues of the staff menu; None (no menu) until the session has passed both steps of signing in,
+    so the code and enrolment pages do not tell a password alone which queues the account works."""
+    from reports import second_factor
     from reports.access import menu_queues
 
-    return menu_queues(user) if user.is_authenticated else []
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated or not second_factor.passed(request):
+        return None
+    return menu_queues(request.user)
 
 
 @register.filter
