@@ -536,3 +536,25 @@ def test_an_agent_texts_the_caller_their_status_link(catalog, sms_outbox, agent_
     assert report.tracking_number in sent and "/status/" in sent
     link = re.search(r"https?://[^/\s]+(/status/\S+/)", sent)[1]
     assert report.tracking_number in Client().get(link).content.decode()
+
+
+def test_a_text_finds_its_number_s_reports_through_an_index(catalog):
+    """HELP's language and STILL look the number up among every report; without an index each text that
+    comes in read the whole table."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from reports import routing
+
+    with CaptureQueriesContext(connection) as ran:
+        texts.latest_language(NUMBER)
+        routing.still_there_by_text(NUMBER)
+    assert len(ran.captured_queries) == 2
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")  # a table this small would be read whole
+        explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+        for query in ran.captured_queries:
+            cursor.execute(explain + query["sql"])
+            plan = " ".join(str(cell) for row in cursor.fetchall() for cell in row)
+            assert "report_contact_phone" in plan, (query["sql"], plan)

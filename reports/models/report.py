@@ -145,6 +145,8 @@ class Report(models.Model):
             ),
             # queries.queue_page with every status ("all"), and the CSV export of it.
             models.Index(fields=["queue", "created_at", "id"], name="report_queue_created"),
+            # A text from a resident's number (HELP's language, STILL): that number's latest reports.
+            models.Index(fields=["contact_phone", "created_at"], name="report_contact_phone"),
         ]
         permissions = [
             ("work_report_queue", "Can work the theft and damage queue"),
