@@ -331,3 +331,15 @@ def test_it_draws_the_funnel_well_formed_and_escaped():
     assert len(bars) == 2  # none for a step nobody reached
     assert float(bars[1].get("width")) == pytest.approx(float(bars[0].get("width")) / 2)
     assert [t.text for t in root.iter(f"{SVG}text")][1:] == ["Details done: 4 (50%)", "Filed: 0 (0%)"]
+
+
+def test_the_filed_step_and_the_filing_date_are_told_apart_in_spanish():
+    """The word "Filed" labels a step of the funnel and, on the status page, the date a report was filed: in
+    Spanish those are different words."""
+    from django.utils import translation
+
+    from reports.models import FunnelStep
+
+    with translation.override("es"):
+        assert str(FunnelStep.FILED.label) == "Reporte enviado"
+        assert translation.gettext("Filed") == "Fecha del reporte"

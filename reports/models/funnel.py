@@ -11,6 +11,7 @@ import uuid
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .report import Channel
 
@@ -20,7 +21,8 @@ class FunnelStep(models.TextChoices):
     STOPPED = "stopped", _("Stopped at the safety check")
     DETAILS_DONE = "details_done", _("Details done")
     REVIEW_REACHED = "review_reached", _("Review reached")
-    FILED = "filed", _("Filed")
+    # A step reached, not the date a report was filed (which "Filed" labels on the status page).
+    FILED = "filed", pgettext_lazy("funnel step", "Filed")
     JOINED = "joined", _("Added themselves to a report already made")
 
 
