@@ -30,6 +30,13 @@ TAKEN = ".taken"  # a message a reader has taken and is reading
 
 
 class Channel(filesystem.Channel):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The names of each queue's messages from the last listing of the folder, in name order (the
+        # order they were written in). Listing and sorting the folder for every message made a backlog's
+        # cost grow with its square (bench/README.md).
+        self._listed: dict[str, deque[str]] = {}
+
     def _put(self, queue: str, payload: dict, **kwargs) -> None:
         body = str_to_bytes(dumps(payload))
         final = Path(self.data_folder_out) / f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
@@ -41,12 +48,6 @@ class Channel(filesystem.Channel):
         except OSError as exc:
             partial.unlink(missing_ok=True)
             raise ChannelError(f"Cannot add file {final!r} to directory") from exc
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        # The names of each queue's messages from the last listing of the folder, oldest first. Listing and
-        # sorting the folder for every message made a backlog's cost grow with its square (bench/README.md).
-        self._listed: dict[str, deque[str]] = {}
 
     def _get(self, queue: str) -> dict:
         folder = Path(self.data_folder_in)
