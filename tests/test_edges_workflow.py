@@ -229,3 +229,26 @@ def test_a_closure_keeps_who_closed_it_and_no_note_when_none_was_written(catalog
 
     stored = report.events.get(pk=event.pk)
     assert (stored.actor, stored.note, stored.to_status) == (traffic_agent, "", Status.RESOLVED)
+
+
+def test_the_lock_reads_again_what_a_transition_decides_on_in_one_statement(
+    report, report_taker, django_assert_num_queries
+):
+    """Another click changed the report after this page read it: the lock brings the status, queue and
+    assignee up to date, all three in the one locking read (a field left out would be read again after,
+    outside what the lock decided on)."""
+    from reports.models import Queue
+
+    other_queue = Queue.objects.exclude(pk=report.queue_id).first()
+    Report.objects.filter(pk=report.pk).update(
+        status=Status.IN_REVIEW, queue=other_queue, assignee=report_taker
+    )
+
+    with django_assert_num_queries(1):
+        workflow.lock(report)
+
+    assert (report.status, report.queue_id, report.assignee_id) == (
+        Status.IN_REVIEW,
+        other_queue.pk,
+        report_taker.pk,
+    )
