@@ -252,3 +252,19 @@ def test_the_lock_reads_again_what_a_transition_decides_on_in_one_statement(
         other_queue.pk,
         report_taker.pk,
     )
+
+
+def test_only_a_person_s_action_counts_as_staff_s_first(catalog, traffic_agent):
+    """The figures time staff's first action on a report: a change nobody made (Traffic Control's system
+    through the API, the clock) leaves it unset; the first by a person sets it, and a later one keeps it."""
+    report = file_parking(vehicle_plate="FIRST01").report
+
+    workflow.dispatch(report, by=None, unit="PE-14")
+    assert Report.objects.get(pk=report.pk).first_action_at is None
+
+    workflow.arrive(report, by=traffic_agent)
+    first = Report.objects.get(pk=report.pk).first_action_at
+    assert first is not None
+
+    workflow.resolve(report, by=traffic_agent, outcome="citation_issued")
+    assert Report.objects.get(pk=report.pk).first_action_at == first
