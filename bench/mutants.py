@@ -24,11 +24,12 @@ and teardown) in mutmut's stats run, into mutants/mutants-durations.json, and or
 mutmut's figures when a stats run made before this left none. Tests without a figure go last, and tests
 that share a module- or class-scoped fixture (a server started once for them) stay together.
 
-mutmut keeps each mutant's verdict in mutants/<file>.meta and runs only the mutants without one, again
-when their function's source changes. A run of every module takes longer than a working session, so the
-verdicts are kept in the repository too (bench/mutants-record/, compressed), with the stats run's
-findings: a run in a fresh clone starts from them, times only the tests that are new since, and copies
-them back when it ends or is stopped with Ctrl-C; `--keep` copies them after a run that was killed.
+mutmut keeps each mutant's verdict in mutants/<file>.meta. Run without names it runs only the mutants
+without one; given names or patterns (as here, one pattern a module) it runs every mutant they match
+again. The verdicts are kept in the repository too (bench/mutants-record/, compressed) for --table, with
+the stats run's findings, which save the most: a run in a fresh clone starts from them, times only the
+tests that are new since, and copies them back when it ends or is stopped with Ctrl-C; `--keep` copies
+them after a run that was killed.
 """
 
 from __future__ import annotations
