@@ -135,3 +135,31 @@ def test_a_closed_account_is_refused_whatever_its_kept_permissions(supervisor):
     User.objects.filter(pk=supervisor.pk).update(is_active=False)  # no signal
 
     assert status(browser) != 200
+
+
+def test_a_write_that_changes_no_one_s_permissions_keeps_them(report_taker):
+    """Only a change to who holds what moves the version: a report saved between two requests (what every
+    staff action does) leaves the kept permissions kept, or each page would read them again."""
+    from .factories import make_report
+
+    browser = signed_in(report_taker)
+    assert status(browser) == 200
+    make_report(contact_email="resident@example.org").save()
+
+    with CaptureQueriesContext(connection) as ran:
+        assert status(browser) == 200
+
+    assert "auth_permission" not in " ".join(query["sql"] for query in ran)
+
+
+def test_it_grants_nothing_on_an_object_or_to_an_anonymous_visitor(report_taker):
+    """As Django's ModelBackend: no object-level permissions (the account's are not a report's), and none
+    for someone not signed in."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from .factories import make_report
+
+    backend = access.PermissionsBackend()
+    assert backend.has_perm(report_taker, "reports.work_report_queue")
+    assert not backend.has_perm(report_taker, "reports.work_report_queue", obj=make_report())
+    assert backend.get_all_permissions(AnonymousUser()) == set()
