@@ -152,9 +152,9 @@ def test_a_write_that_changes_no_one_s_permissions_keeps_them(report_taker):
     assert "auth_permission" not in " ".join(query["sql"] for query in ran)
 
 
-def test_it_grants_nothing_on_an_object_or_to_an_anonymous_visitor(report_taker):
+def test_it_grants_nothing_on_an_object_to_an_anonymous_visitor_or_a_closed_account(report_taker):
     """As Django's ModelBackend: no object-level permissions (the account's are not a report's), and none
-    for someone not signed in."""
+    for someone not signed in or a closed account."""
     from django.contrib.auth.models import AnonymousUser
 
     from .factories import make_report
@@ -163,3 +163,5 @@ def test_it_grants_nothing_on_an_object_or_to_an_anonymous_visitor(report_taker)
     assert backend.has_perm(report_taker, "reports.work_report_queue")
     assert not backend.has_perm(report_taker, "reports.work_report_queue", obj=make_report())
     assert backend.get_all_permissions(AnonymousUser()) == set()
+    report_taker.is_active = False  # a closed account, though its permissions were just read
+    assert backend.get_all_permissions(report_taker) == set()
