@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import gettext
 from html.parser import HTMLParser
-from pathlib import Path
 
-import polib
 import pytest
-from django.conf import settings
 from django.urls import reverse
 
 from reports.models import ReportSubtype
@@ -70,20 +66,6 @@ def test_it_keeps_headings_in_order(client, catalog, url):
     headings = audit(client.get(url).content.decode()).headings
     assert headings[0] == 1 and headings.count(1) == 1
     assert all(later - earlier <= 1 for earlier, later in zip(headings, headings[1:], strict=False))
-
-
-def test_it_has_every_spanish_message_translated_and_compiled():
-    folder = Path(settings.BASE_DIR) / "locale" / "es" / "LC_MESSAGES"
-    catalog = polib.pofile(str(folder / "django.po"))
-    assert catalog.percent_translated() == 100
-    assert not [entry.msgid for entry in catalog.fuzzy_entries()]
-    compiled = gettext.GNUTranslations((folder / "django.mo").open("rb"))
-    stale = [
-        e.msgid
-        for e in catalog.translated_entries()
-        if not e.msgid_plural and compiled.gettext(e.msgid) != e.msgstr
-    ]
-    assert not stale, "run `make messages` and commit the .mo"
 
 
 def test_it_walks_the_filing_steps_in_spanish(client, catalog):
