@@ -3,9 +3,11 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import django_otp
 import pytest
@@ -106,6 +108,17 @@ def fresh_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def still_rate_windows(monkeypatch):
+    # django-ratelimit counts in fixed windows, each key's ending at its own second of the minute (or
+    # hour). A window that ended mid-test started the count again, so "3/m" let a fourth request through
+    # about once in a hundred runs. The windows' clock stands still for the length of a test.
+    import django_ratelimit.core
+
+    now = time.time()
+    monkeypatch.setattr(django_ratelimit.core, "time", SimpleNamespace(time=lambda: now))
 
 
 @pytest.fixture(autouse=True)
@@ -252,8 +265,6 @@ def close_worker_connections(**kwargs):
 
 
 def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1):
-    import time
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = predicate()
