@@ -17,7 +17,7 @@ from functools import partial
 
 from celery import current_app
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import DateTimeField, Expression, F, Q
 from django.utils import timezone
 
@@ -87,11 +87,19 @@ class GiveUp(Exception):
 
 
 def enqueue(kind: str, *, report: Report | None, dedupe_key: str, payload: dict) -> OutboxMessage:
-    message, created = OutboxMessage.objects.get_or_create(
-        dedupe_key=dedupe_key, defaults={"kind": kind, "report": report, "payload": payload}
-    )
-    if created:
-        transaction.on_commit(partial(wake_worker, message.pk))
+    # Inserted first, read only when the key is taken: get_or_create's read before every insert cost a
+    # statement of each filing's transaction for a row that is almost never there.
+    try:
+        with transaction.atomic():
+            message = OutboxMessage.objects.create(
+                dedupe_key=dedupe_key, kind=kind, report=report, payload=payload
+            )
+    except IntegrityError as refused:
+        existing = OutboxMessage.objects.filter(dedupe_key=dedupe_key).first()
+        if existing is None:  # refused for another reason than the key (a report deleted meanwhile)
+            raise refused
+        return existing
+    transaction.on_commit(partial(wake_worker, message.pk))
     return message
 
 

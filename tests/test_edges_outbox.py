@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from reports import outbox
@@ -144,6 +145,24 @@ def test_it_wakes_a_worker_once_for_a_message_queued_twice(broker, django_captur
 
     assert again.pk == first.pk and OutboxMessage.objects.get().payload == {"a": 1}
     assert broker.sent() == [Sent(outbox.RUN_TASK, [first.pk], None)]
+
+
+def test_a_new_message_is_written_without_a_read_first(django_capture_on_commit_callbacks):
+    with CaptureQueriesContext(connection) as written, django_capture_on_commit_callbacks() as wake_ups:
+        outbox.enqueue(Kind.EMAIL, report=None, dedupe_key="email:new", payload={})
+
+    statements = [query["sql"].split()[0] for query in written.captured_queries]
+    assert statements.count("INSERT") == 1 and "SELECT" not in statements
+    assert len(wake_ups) == 1
+
+
+def test_a_row_refused_for_another_reason_than_its_key_is_not_taken_for_a_duplicate():
+    outbox.enqueue(Kind.EMAIL, report=None, dedupe_key="email:y", payload={})
+
+    with pytest.raises(IntegrityError):
+        outbox.enqueue(Kind.EMAIL, report=None, dedupe_key="email:z", payload=None)  # payload is NOT NULL
+
+    assert list(OutboxMessage.objects.values_list("dedupe_key", flat=True)) == ["email:y"]
 
 
 def test_it_numbers_each_request_after_the_ones_before_it():
