@@ -74,6 +74,8 @@ def nearest_first(tickets: list[Report], lat: float, lng: float) -> list[Report]
 
 def open_duplicate_of(report: Report) -> Report | None:
     """An open parking report from the last day for the same plate, or the same problem within 30 m."""
+    # Ids and places only: every parking report filed is checked, and the report itself is loaded for the
+    # one that matched (the full row of each candidate cost most of the check).
     candidates = (
         Report.objects.filter(
             report_type__form=ReportType.Form.PARKING,
@@ -84,18 +86,17 @@ def open_duplicate_of(report: Report) -> Report | None:
         .order_by("created_at", "id")
     )
     if report.vehicle_plate:
-        same_plate = candidates.filter(vehicle_plate=report.vehicle_plate).first()
+        same_plate = (
+            candidates.filter(vehicle_plate=report.vehicle_plate).values_list("pk", flat=True).first()
+        )
         if same_plate is not None:
-            return same_plate
+            return Report.objects.get(pk=same_plate)
     if report.latitude is None:
         return None
     nearby = candidates.filter(subtype=report.subtype, latitude__isnull=False)
-    for other in nearby:
-        if (
-            metres_between(report.latitude, report.longitude, other.latitude, other.longitude)
-            <= DUPLICATE_RADIUS_METRES
-        ):
-            return other
+    for pk, latitude, longitude in nearby.values_list("pk", "latitude", "longitude"):
+        if metres_between(report.latitude, report.longitude, latitude, longitude) <= DUPLICATE_RADIUS_METRES:
+            return Report.objects.get(pk=pk)
     return None
 
 
